@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ibm.hs_crypto contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+
+class ModuleDocFragment(object):
+    # The options every module of ibm.hs_crypto accepts (module_utils/module_base.py common_argument_spec).
+    DOCUMENTATION = r"""
+options:
+  instance_id:
+    description:
+      - GUID of the Hyper Protect Crypto Services (or Key Protect) instance.
+      - An instance CRN is accepted too; it is reduced to its GUID, and its region is used when O(region) is not set.
+      - If not set, the value of the E(HS_CRYPTO_INSTANCE_ID) environment variable is used.
+    type: str
+  region:
+    description:
+      - Region of the instance, for example V(us-south); used to reach the HPCS broker for endpoint discovery.
+      - Not needed when O(endpoint) or O(broker_url) is set, or when O(instance_id) is a CRN.
+      - If not set, the value of the E(IBMCLOUD_REGION) or E(IC_REGION) environment variable is used.
+    type: str
+  endpoint:
+    description:
+      - Base URL of the key management API, for example V(https://api.us-south.hs-crypto.cloud.ibm.com:8000).
+      - When set, endpoint discovery is skipped. This is how a Key Protect instance
+        (V(https://<region>.kms.cloud.ibm.com)) is reached.
+      - A trailing V(/api/v2) is removed; the client adds it.
+      - Must use V(https://); plain V(http://) is accepted only for a loopback host (local tests).
+      - If not set, the value of the E(HS_CRYPTO_ENDPOINT) or E(IBMCLOUD_KP_API_ENDPOINT) environment variable is used.
+    type: str
+  endpoint_type:
+    description:
+      - Which endpoint discovery returns for the key management API.
+      - V(private) needs a connection to the IBM Cloud private network.
+      - If not set, the value of the E(HS_CRYPTO_ENDPOINT_TYPE) environment variable is used.
+    type: str
+    choices: [public, private]
+    default: public
+  api_key:
+    description:
+      - IBM Cloud API key, exchanged for an IAM access token.
+      - With O(iam_token) too, a rejected or expired token is replaced by a fresh one obtained with the API key.
+      - If not set, the value of the E(IBMCLOUD_API_KEY) or E(IC_API_KEY) environment variable is used.
+      - One of O(api_key) or O(iam_token) is required.
+    type: str
+  iam_token:
+    description:
+      - An IAM access token obtained earlier, for example with M(ibm.hs_crypto.hs_crypto_iam_token); a V(Bearer ) prefix is accepted.
+      - Reusing one token across tasks saves a request to IAM per task.
+      - If not set, the value of the E(IBMCLOUD_IAM_TOKEN) or E(IC_IAM_TOKEN) environment variable is used.
+    type: str
+  iam_url:
+    description:
+      - Base URL of the IAM token service.
+      - If not set, the value of the E(HS_CRYPTO_IAM_URL) or E(IBMCLOUD_IAM_API_ENDPOINT) environment variable is used,
+        else V(https://iam.cloud.ibm.com).
+    type: str
+  broker_url:
+    description:
+      - Base URL of the HPCS broker used for endpoint discovery.
+      - If not set, the value of the E(HS_CRYPTO_BROKER_URL) or E(IBMCLOUD_HPCS_API_ENDPOINT) environment variable is used,
+        else V(https://<region>.broker.hs-crypto.cloud.ibm.com).
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificates of IAM, the broker and the key management API.
+      - Only set to V(false) for a test service you trust; prefer O(ca_path).
+      - If not set, the value of the E(HS_CRYPTO_VALIDATE_CERTS) environment variable is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - Path to a PEM bundle of CA certificates used to verify the services' certificates (a private CA).
+      - If not set, the value of the E(HS_CRYPTO_CA_PATH) environment variable is used.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each HTTP answer (greater than 0, at most 3600).
+      - If not set, the value of the E(HS_CRYPTO_TIMEOUT) environment variable is used.
+    type: float
+    default: 30
+  retries:
+    description:
+      - How many times a request is sent again after a connection failure, a 429 or a 5xx answer (except 501), 0 to 10.
+      - Waits grow exponentially with jitter; a C(Retry-After) header is honoured.
+      - Requests that change something are only re-sent when the service certainly did not act on them.
+      - If not set, the value of the E(HS_CRYPTO_RETRIES) environment variable is used.
+    type: int
+    default: 4
+notes:
+  - All modules of this collection are in the action group C(ibm.hs_crypto.hs_crypto), so the connection options can be set once
+    for a play with C(module_defaults) and C(group/ibm.hs_crypto.hs_crypto).
+"""

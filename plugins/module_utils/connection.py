@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ibm.hs_crypto contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""From the common options to a ready client: validation, token provider, discovery, KMS client.
+
+Nothing here imports Ansible: ``Connection`` takes the common options as a
+plain dict, checks them (raising ``ConfigurationError`` naming the option and
+the rule, before any request) and builds every part lazily, so a module that
+only needs a token never asks the broker, and one given ``endpoint`` never does.
+"""
+
+import os
+import re
+
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import AuthorizedSender, KmsClient
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.discovery import (
+    ENDPOINT_TYPES, broker_url_for, check_region, discover_endpoints, parse_instance_id)
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, Redactor
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.iam import TokenProvider
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.transport import RetryPolicy, Transport
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+URL_RE = re.compile(r"^(https?)://([^/?#\s]+)(/[^?#\s]*)?$")
+MAX_TIMEOUT = 3600
+MAX_RETRIES = 10
+
+
+def check_url(value, option):
+    """An https URL (http only for a loopback host, as in local tests); returned without a trailing slash."""
+    match = URL_RE.match(value or "")
+    if not match:
+        raise ConfigurationError("%s must be a URL such as https://host[:port] (got %r)" % (option, value))
+    scheme, netloc = match.group(1), match.group(2)
+    host = netloc.rsplit("@", 1)[-1]
+    if "@" in netloc:
+        raise ConfigurationError("%s must not contain credentials" % option)
+    hostname = host if host.startswith("[") else host.split(":", 1)[0]
+    if hostname.startswith("["):
+        hostname = hostname.split("]", 1)[0] + "]"
+    if scheme == "http" and hostname not in LOOPBACK_HOSTS:
+        raise ConfigurationError("%s must use https:// (plain http is only accepted for a loopback host such as 127.0.0.1)"
+                                 % option)
+    return value.rstrip("/")
+
+
+class Connection(object):
+    """The common options, checked, and the clients built from them on demand."""
+
+    def __init__(self, options, sleep=None, rng=None):
+        self.options = options
+        self.redact = Redactor([options.get("api_key"), options.get("iam_token")])
+        self._sleep = sleep
+        self._rng = rng
+        self._transport = None
+        self._tokens = None
+        self._sender = None
+        self._endpoints = None
+        self._kms = None
+        self.last_correlation_id = None
+        self._check()
+
+    # -- validation -----------------------------------------------------------------
+    def _check(self):
+        opts = self.options
+        timeout = opts.get("timeout")
+        if timeout is not None and not 0 < timeout <= MAX_TIMEOUT:
+            raise ConfigurationError("timeout must be greater than 0 and at most %d seconds (got %s)" % (MAX_TIMEOUT, timeout))
+        retries = opts.get("retries")
+        if retries is not None and not 0 <= retries <= MAX_RETRIES:
+            raise ConfigurationError("retries must be between 0 and %d (got %s)" % (MAX_RETRIES, retries))
+        for option in ("endpoint", "iam_url", "broker_url"):
+            if opts.get(option):
+                opts[option] = check_url(opts[option], option)
+        if (opts.get("endpoint") or "").endswith("/api/v2"):
+            # A common copy-and-paste: the base URL is wanted; the client adds /api/v2 itself.
+            opts["endpoint"] = opts["endpoint"][:-len("/api/v2")]
+        if opts.get("endpoint_type") and opts["endpoint_type"] not in ENDPOINT_TYPES:
+            raise ConfigurationError("endpoint_type must be one of %s" % ", ".join(ENDPOINT_TYPES))
+        ca_path = opts.get("ca_path")
+        if ca_path and not os.path.isfile(ca_path):
+            raise ConfigurationError("ca_path %r is not a readable file (a PEM bundle of CA certificates is expected)" % ca_path)
+        if opts.get("region"):
+            check_region(opts["region"])
+        self.instance = None
+        if opts.get("instance_id"):
+            self.instance = parse_instance_id(opts["instance_id"])
+            if self.instance.region and opts.get("region") and self.instance.region != opts["region"]:
+                raise ConfigurationError("region %r conflicts with the region %r in the instance_id CRN"
+                                         % (opts["region"], self.instance.region))
+
+    def require_instance(self):
+        """Fail early when the instance-scoped options are missing."""
+        if self.instance is None:
+            raise ConfigurationError("instance_id is required (the GUID or CRN of the HPCS instance; environment HS_CRYPTO_INSTANCE_ID)")
+        if not self.options.get("endpoint") and not self.options.get("broker_url") and not self.region:
+            raise ConfigurationError("region is required to discover the endpoint of instance %s (or give endpoint, or an "
+                                     "instance CRN that carries the region)" % self.instance.guid)
+
+    def require_api_key(self):
+        if not self.options.get("api_key"):
+            raise ConfigurationError("api_key is required (an IBM Cloud API key; environment IBMCLOUD_API_KEY or IC_API_KEY)")
+
+    @property
+    def region(self):
+        return self.options.get("region") or (self.instance.region if self.instance else None)
+
+    # -- parts, built when first used ------------------------------------------------
+    @property
+    def transport(self):
+        if self._transport is None:
+            retries = self.options.get("retries")
+            policy = RetryPolicy(retries=4 if retries is None else retries, rng=self._rng)
+            self._transport = Transport(validate_certs=self.options.get("validate_certs", True),
+                                        ca_path=self.options.get("ca_path"),
+                                        timeout=self.options.get("timeout") or 30.0,
+                                        retry_policy=policy, sleep=self._sleep)
+        return self._transport
+
+    @property
+    def tokens(self):
+        if self._tokens is None:
+            self._tokens = TokenProvider(self.transport, api_key=self.options.get("api_key"),
+                                         iam_token=self.options.get("iam_token"), iam_url=self.options.get("iam_url"),
+                                         redactor=self.redact)
+        return self._tokens
+
+    def tokens_seen(self):
+        """Every access token this connection used (none when it never authenticated)."""
+        return list(self._tokens.seen) if self._tokens is not None else []
+
+    @property
+    def sender(self):
+        if self._sender is None:
+            self._sender = AuthorizedSender(self.transport, self.tokens)
+        return self._sender
+
+    @property
+    def broker_url(self):
+        return self.options.get("broker_url") or broker_url_for(self.region)
+
+    def endpoints(self):
+        """All endpoints of the instance from the broker (one request, cached)."""
+        self.require_instance()
+        if self._endpoints is None:
+            self._endpoints, self.last_correlation_id = discover_endpoints(self.sender, self.broker_url, self.instance.guid)
+        return self._endpoints
+
+    @property
+    def endpoint_type(self):
+        return self.options.get("endpoint_type") or "public"
+
+    def kms_url(self):
+        """``endpoint`` when given, else the discovered kms URL of ``endpoint_type``."""
+        if self.options.get("endpoint"):
+            return self.options["endpoint"]
+        url = self.endpoints()["kms"].get(self.endpoint_type)
+        if not url:
+            raise ConfigurationError("The broker lists no %s kms endpoint for instance %s; try endpoint_type=%s"
+                                     % (self.endpoint_type, self.instance.guid,
+                                        "private" if self.endpoint_type == "public" else "public"))
+        return url
+
+    @property
+    def kms(self):
+        if self._kms is None:
+            self.require_instance()
+            self._kms = KmsClient(self.sender, self.kms_url(), self.instance.guid)
+        return self._kms
+
+    @property
+    def correlation_id(self):
+        """Correlation id of the last request sent to the KMS API (or the broker)."""
+        if self._kms is not None and self._kms.last_correlation_id:
+            return self._kms.last_correlation_id
+        return self.last_correlation_id

@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ibm.hs_crypto contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Instance identifiers, regions, and endpoint discovery through the HPCS broker.
+
+The broker (``GET <broker>/crypto_v2/instances/<guid>``) answers with
+``host[:port]`` values without a scheme for ``kms``, ``ep11`` and ``uko``, each
+``public`` and ``private``; they are returned here as full ``https://`` URLs.
+"""
+
+import re
+
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import error_from_response
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError
+
+BROKER_URL_TEMPLATE = "https://%s.broker.hs-crypto.cloud.ibm.com"
+SERVICES = ("kms", "ep11", "uko")
+ENDPOINT_TYPES = ("public", "private")
+
+# HPCS regions (hpcs-kms-api.md 1.2) and the Key Protect-only ones (1.1).
+HPCS_REGIONS = ("au-syd", "br-sao", "ca-tor", "eu-de", "eu-es", "eu-gb", "jp-tok", "us-east", "us-south")
+KEY_PROTECT_REGIONS = ("ca-mon", "in-che", "in-mum", "jp-osa")
+KNOWN_REGIONS = tuple(sorted(HPCS_REGIONS + KEY_PROTECT_REGIONS))
+
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+CRN_SERVICES = ("hs-crypto", "kms")
+
+
+class InstanceRef(object):
+    """An instance GUID, with the region and service a CRN carried (None for a bare GUID)."""
+
+    def __init__(self, guid, region=None, service=None):
+        self.guid = guid
+        self.region = region
+        self.service = service
+
+
+def parse_instance_id(value, option="instance_id"):
+    """Accept a GUID or an instance (or key) CRN; raise ConfigurationError naming the rule otherwise."""
+    text = (value or "").strip()
+    if GUID_RE.match(text):
+        return InstanceRef(text.lower())
+    if text.startswith("crn:"):
+        segments = text.split(":")
+        # crn:v1:<cname>:<ctype>:<service>:<region>:a/<account>:<instance>:<resource type>:<resource>
+        if len(segments) >= 8 and segments[1] == "v1" and segments[4] in CRN_SERVICES and GUID_RE.match(segments[7]):
+            return InstanceRef(segments[7].lower(), region=segments[5] or None, service=segments[4])
+        raise ConfigurationError(
+            "%s: a CRN must look like crn:v1:bluemix:public:hs-crypto:<region>:a/<account>:<instance GUID>:: "
+            "(service hs-crypto or kms, 8th segment a GUID)" % option)
+    raise ConfigurationError("%s must be an instance GUID (8-4-4-4-12 hexadecimal digits) or an instance CRN" % option)
+
+
+def check_region(region, option="region"):
+    if region not in KNOWN_REGIONS:
+        raise ConfigurationError("%s %r is not a known IBM Cloud region; expected one of %s"
+                                 % (option, region, ", ".join(KNOWN_REGIONS)))
+    return region
+
+
+def broker_url_for(region):
+    return BROKER_URL_TEMPLATE % check_region(region)
+
+
+def _as_url(host):
+    """``host[:port]`` from the broker → ``https://host[:port]``; tolerate a value that already has a scheme."""
+    if not isinstance(host, str) or not host.strip():
+        return None
+    host = host.strip().rstrip("/")
+    if host.startswith("https://"):
+        return host
+    if "://" in host:
+        # Never downgrade: the broker only ever hands out TLS endpoints.
+        host = host.split("://", 1)[1]
+    return "https://" + host
+
+
+def discover_endpoints(sender, broker_url, instance_guid):
+    """Ask the broker for the instance's endpoints; return ``(endpoints, correlation_id)``.
+
+    ``endpoints`` is ``{service: {"public": url|None, "private": url|None}}`` for
+    kms, ep11 and uko.
+    """
+    url = "%s/crypto_v2/instances/%s" % (broker_url.rstrip("/"), instance_guid)
+    response = sender.send("GET", url, headers={"Accept": "application/json"})
+    correlation_id = response.header("Correlation-Id") or response.correlation_id
+    if not response.ok:
+        raise error_from_response(response, redact=sender.redact,
+                                  context="Endpoint discovery for instance %s failed" % instance_guid)
+    body = response.json()
+    if not isinstance(body, dict):
+        raise ApiError("The broker's answer for instance %s is not a JSON object" % instance_guid,
+                       status=response.status, correlation_id=correlation_id, method="GET", url=url)
+    endpoints = {}
+    for service in SERVICES:
+        entry = body.get(service)
+        entry = entry if isinstance(entry, dict) else {}
+        endpoints[service] = dict((kind, _as_url(entry.get(kind))) for kind in ENDPOINT_TYPES)
+    if not any(endpoints["kms"].values()):
+        raise ApiError("The broker's answer for instance %s has no kms endpoint" % instance_guid,
+                       status=response.status, correlation_id=correlation_id, method="GET", url=url)
+    return endpoints, correlation_id

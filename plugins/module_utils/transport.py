@@ -1,0 +1,220 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ibm.hs_crypto contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""HTTP transport: one ``requests.Session``, TLS settings, timeouts and retries.
+
+Retry rules (design.md "Retries"):
+
+* connection failures, 429 and every 5xx except 501 are retried, with
+  exponential backoff and jitter; a numeric or HTTP-date ``Retry-After`` is
+  honoured (a wait longer than ``RetryPolicy.max_retry_after`` is not sat out:
+  the error is reported instead);
+* a request that is not idempotent (a create, a rotate, ...) is only re-sent
+  when the service certainly did not act on it: the connection could not be
+  opened, or the answer was 429 (the service refused the request). Everything
+  else is raised to the caller, whose job it is to look the resource up again
+  before trying once more, so a lost answer never leaves a duplicate.
+"""
+
+import email.utils
+import json
+import random
+import time
+import uuid
+
+try:
+    import requests
+    from requests import exceptions as requests_exceptions
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised by the sanity import test
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import TransportError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.version import COLLECTION_VERSION
+
+USER_AGENT = "ibm.hs_crypto/%s" % COLLECTION_VERSION
+IDEMPOTENT_METHODS = frozenset(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
+
+
+class RetryPolicy(object):
+    """When and how long to wait before sending a request again.
+
+    ``retries`` is the number of re-sends after the first attempt. The wait
+    before re-send ``n`` (0-based) is drawn from ``[d/2, d]`` with
+    ``d = min(backoff_max, backoff_base * 2 ** n)`` ("equal jitter": spread
+    out, never zero).
+    """
+
+    def __init__(self, retries=4, backoff_base=0.5, backoff_max=30.0, max_retry_after=60.0, rng=None):
+        self.retries = retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.max_retry_after = max_retry_after
+        self._rng = rng or random.Random()
+
+    @staticmethod
+    def retryable_status(status):
+        return status == 429 or (500 <= status <= 599 and status != 501)
+
+    def backoff(self, attempt):
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** attempt))
+        return ceiling / 2.0 + self._rng.uniform(0, ceiling / 2.0)
+
+    def wait_for(self, attempt, retry_after=None):
+        """Seconds to wait before re-send ``attempt``, or None to give up."""
+        if retry_after is None:
+            return self.backoff(attempt)
+        if retry_after > self.max_retry_after:
+            return None
+        # Honour the service's figure; a little jitter keeps parallel runs apart.
+        return retry_after + self._rng.uniform(0, min(1.0, self.backoff_base))
+
+
+def parse_retry_after(value, now=None):
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date), or None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, parsed.timestamp() - now)
+
+
+class Response(object):
+    """What the transport hands back: status, headers, raw body, correlation id."""
+
+    def __init__(self, status, headers, body, correlation_id, method, url):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.correlation_id = correlation_id
+        self.method = method
+        self.url = url
+
+    @property
+    def ok(self):
+        return 200 <= self.status < 300
+
+    def header(self, name, default=None):
+        return self.headers.get(name, default)
+
+    def json(self):
+        """The body parsed as JSON, or None when it is empty or not JSON."""
+        if not self.body:
+            return None
+        try:
+            text = self.body.decode("utf-8") if isinstance(self.body, bytes) else self.body
+            return json.loads(text)
+        except (ValueError, UnicodeError):
+            return None
+
+
+def new_correlation_id():
+    return str(uuid.uuid4())
+
+
+class Transport(object):
+    """Sends HTTP requests over one session with the collection's retry rules."""
+
+    def __init__(self, validate_certs=True, ca_path=None, timeout=30.0, retry_policy=None, sleep=None, session=None):
+        if not HAS_REQUESTS and session is None:
+            raise TransportError("The Python library 'requests' is required")
+        self.timeout = timeout
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._sleep = sleep or time.sleep
+        self.session = session or requests.Session()
+        if ca_path:
+            self.session.verify = ca_path
+        else:
+            self.session.verify = bool(validate_certs)
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.attempts = 0  # every HTTP attempt made, for tests and benchmarks
+
+    def close(self):
+        self.session.close()
+
+    def send(self, method, url, headers=None, params=None, data=None, json_body=None, idempotent=None, correlation_id=None):
+        """Send one logical request, re-sending it as the retry rules allow.
+
+        Returns a ``Response`` for every HTTP answer (errors included: mapping
+        them is the caller's business); raises ``TransportError`` when no
+        answer could be had.
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        headers = dict(headers or {})
+        correlation_id = correlation_id or new_correlation_id()
+        headers["Correlation-Id"] = correlation_id
+        policy = self.retry_policy
+        attempt = 0
+        while True:
+            self.attempts += 1
+            try:
+                raw = self.session.request(method, url, headers=headers, params=params, data=data, json=json_body,
+                                           timeout=self.timeout, allow_redirects=False)
+            except requests_exceptions.SSLError as exc:
+                raise TransportError(
+                    "TLS verification of %s failed (%s). Set ca_path to the CA bundle that signed the service's certificate; "
+                    "validate_certs=false disables the check (not recommended)." % (_origin(url), _short(exc)),
+                    method=method, url=url, correlation_id=correlation_id)
+            except (requests_exceptions.ConnectionError, requests_exceptions.Timeout) as exc:
+                unsent = _request_not_sent(exc)
+                if attempt < policy.retries and (idempotent or unsent):
+                    self._sleep(policy.backoff(attempt))
+                    attempt += 1
+                    continue
+                raise TransportError(
+                    "%s %s failed after %d attempt(s): %s" % (method, _path(url), attempt + 1, _describe(exc, self.timeout)),
+                    method=method, url=url, correlation_id=correlation_id)
+            response = Response(raw.status_code, raw.headers, raw.content, correlation_id, method, url)
+            if policy.retryable_status(raw.status_code) and attempt < policy.retries and (idempotent or raw.status_code == 429):
+                wait = policy.wait_for(attempt, parse_retry_after(raw.headers.get("Retry-After")))
+                if wait is not None:
+                    self._sleep(wait)
+                    attempt += 1
+                    continue
+            return response
+
+
+def _request_not_sent(exc):
+    """True when the connection was never established, so the service saw nothing."""
+    if isinstance(exc, requests_exceptions.ConnectTimeout):
+        return True
+    text = repr(exc)
+    return "NewConnectionError" in text or "Connection refused" in text or "NameResolutionError" in text
+
+
+def _describe(exc, timeout):
+    if isinstance(exc, requests_exceptions.Timeout):
+        return "no answer within the timeout of %s s" % timeout
+    return _short(exc)
+
+
+def _short(exc):
+    text = str(exc)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _origin(url):
+    parts = url.split("/", 3)
+    return "/".join(parts[:3]) if len(parts) >= 3 else url
+
+
+def _path(url):
+    parts = url.split("/", 3)
+    path = "/" + parts[3] if len(parts) > 3 else "/"
+    return path.split("?", 1)[0]

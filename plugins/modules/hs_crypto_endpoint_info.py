@@ -1,0 +1,139 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) ibm.hs_crypto contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r"""
+module: hs_crypto_endpoint_info
+short_description: Discover the endpoints of a Hyper Protect Crypto Services instance
+version_added: 0.1.0
+description:
+  - Asks the HPCS broker of the instance's region for the instance's endpoints, and returns them as full C(https://) URLs.
+  - Covers the key management API (C(kms)), the GREP11 API (C(ep11)) and Unified Key Orchestrator (C(uko)), each public
+    and private.
+  - O(kms_url) is the key management endpoint of O(endpoint_type), ready to pass as O(endpoint) to later tasks so they
+    skip discovery.
+author:
+  - ibm.hs_crypto contributors
+extends_documentation_fragment:
+  - ibm.hs_crypto.common
+  - ibm.hs_crypto.attributes
+  - ibm.hs_crypto.attributes.info_module
+notes:
+  - O(instance_id) is required, and O(region) unless O(broker_url) is set or O(instance_id) is a CRN.
+  - When O(endpoint) is set, nothing is asked: the module returns it as RV(kms_url) with RV(discovered=false). This keeps
+    the module usable under C(module_defaults) that already carry an endpoint, and with Key Protect, which has no broker.
+seealso:
+  - module: ibm.hs_crypto.hs_crypto_iam_token
+  - name: HPCS regions and endpoints
+    description: The public and private endpoints of each region.
+    link: https://cloud.ibm.com/docs/hs-crypto?topic=hs-crypto-regions
+"""
+
+EXAMPLES = r"""
+- name: Discover the endpoints of an instance
+  ibm.hs_crypto.hs_crypto_endpoint_info:
+    instance_id: 8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b
+    region: us-south
+    api_key: "{{ ibmcloud_api_key }}"
+  register: hpcs
+
+- name: Use the private endpoint from here on (region is taken from the CRN)
+  ibm.hs_crypto.hs_crypto_endpoint_info:
+    instance_id: "crn:v1:bluemix:public:hs-crypto:us-south:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b::"
+    endpoint_type: private
+    api_key: "{{ ibmcloud_api_key }}"
+  register: hpcs_private
+
+- name: Later tasks skip discovery
+  module_defaults:
+    group/ibm.hs_crypto.hs_crypto:
+      instance_id: 8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b
+      endpoint: "{{ hpcs.kms_url }}"
+      api_key: "{{ ibmcloud_api_key }}"
+  block:
+    - name: Show the endpoint in use
+      ansible.builtin.debug:
+        msg: "Key management API at {{ hpcs.kms_url }}; GREP11 at {{ hpcs.endpoints.ep11.public }}"
+"""
+
+RETURN = r"""
+kms_url:
+  description: Base URL of the key management API of O(endpoint_type) (or O(endpoint) when it was given).
+  returned: success
+  type: str
+  sample: https://api.us-south.hs-crypto.cloud.ibm.com:8800
+endpoints:
+  description:
+    - Every endpoint the broker lists, as full C(https://) URLs; a value is null when the broker lists none.
+    - Empty when O(endpoint) was given.
+  returned: success
+  type: dict
+  contains:
+    kms:
+      description: Key management API endpoints.
+      type: dict
+      contains:
+        public:
+          description: Public endpoint.
+          type: str
+          sample: https://api.us-south.hs-crypto.cloud.ibm.com:8800
+        private:
+          description: Private endpoint.
+          type: str
+          sample: https://api.private.us-south.hs-crypto.cloud.ibm.com:8800
+    ep11:
+      description: GREP11 API endpoints (C(public), C(private)).
+      type: dict
+      sample: {"public": "https://ep11.us-south.hs-crypto.cloud.ibm.com:8801", "private": null}
+    uko:
+      description: Unified Key Orchestrator endpoints (C(public), C(private)).
+      type: dict
+      sample: {"public": "https://uko.us-south.hs-crypto.cloud.ibm.com:8802", "private": null}
+instance_id:
+  description: GUID of the instance (from O(instance_id), a CRN reduced to its GUID).
+  returned: success
+  type: str
+  sample: 8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b
+region:
+  description: Region of the instance, from O(region) or the CRN.
+  returned: success
+  type: str
+  sample: us-south
+discovered:
+  description: Whether the broker was asked (false when O(endpoint) was given).
+  returned: success
+  type: bool
+  sample: true
+correlation_id:
+  description: Correlation id of the broker request, when the broker returned one.
+  returned: always
+  type: str
+  sample: 5b7e6c2a-3f1d-4c8e-9a0b-1d2e3f4a5b6c
+"""
+
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
+
+
+def discover(module):
+    connection = module.connection
+    connection.require_instance()
+    discovered = not module.params["endpoint"]
+    module.exit_json(
+        changed=False,
+        kms_url=connection.kms_url(),
+        endpoints=connection.endpoints() if discovered else {},
+        instance_id=connection.instance.guid,
+        region=connection.region,
+        discovered=discovered,
+    )
+
+
+def main():
+    module = HsCryptoModule()
+    module.run(discover, context="Endpoint discovery failed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+import random
+
+import pytest
+import requests
+
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import TransportError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.transport import RetryPolicy, Transport, parse_retry_after
+
+from ansible_collections.ibm.hs_crypto.tests.unit.fakes import FakeRaw, FakeSession
+
+URL = "https://kms.example.test/api/v2/keys"
+
+
+def test_success_returns_response_with_correlation_id(transport, session):
+    session.queue(FakeRaw(200, {"ok": True}))
+    response = transport.send("GET", URL)
+    assert response.status == 200 and response.json() == {"ok": True}
+    sent = session.calls[0]["headers"]["Correlation-Id"]
+    assert response.correlation_id == sent and len(sent) == 36
+
+
+def test_each_logical_request_gets_a_fresh_correlation_id(transport, session):
+    session.queue(FakeRaw(200), FakeRaw(200))
+    first = transport.send("GET", URL).correlation_id
+    second = transport.send("GET", URL).correlation_id
+    assert first != second
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504, 599])
+def test_retryable_statuses_are_retried_for_reads(transport, session, sleeps, status):
+    session.queue(FakeRaw(status), FakeRaw(status), FakeRaw(200, {"n": 1}))
+    response = transport.send("GET", URL)
+    assert response.status == 200
+    assert len(session.calls) == 3 and len(sleeps) == 2
+    # The same logical request keeps its correlation id across attempts.
+    assert len(set(c["headers"]["Correlation-Id"] for c in session.calls)) == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 410, 422, 501])
+def test_other_statuses_are_not_retried(transport, session, sleeps, status):
+    session.queue(FakeRaw(status))
+    assert transport.send("GET", URL).status == status
+    assert len(session.calls) == 1 and sleeps == []
+
+
+def test_gives_up_after_the_configured_retries_and_returns_the_last_answer(transport, session, sleeps):
+    session.queue(*[FakeRaw(503) for dummy in range(4)])
+    assert transport.send("GET", URL).status == 503
+    assert len(session.calls) == 4 and len(sleeps) == 3
+
+
+def test_retry_after_seconds_is_honoured(transport, session, sleeps):
+    session.queue(FakeRaw(429, headers={"Retry-After": "7"}), FakeRaw(200))
+    transport.send("GET", URL)
+    assert 7 <= sleeps[0] <= 7.5
+
+
+def test_retry_after_http_date_is_honoured():
+    assert parse_retry_after("Thu, 01 Jan 2026 00:00:10 GMT", now=1767225600.0) == pytest.approx(10.0)
+    assert parse_retry_after("garbage") is None
+    assert parse_retry_after("") is None
+    assert parse_retry_after(None) is None
+
+
+def test_retry_after_beyond_the_limit_is_not_sat_out(session, sleeps):
+    transport = Transport(session=session, sleep=sleeps.append, retry_policy=RetryPolicy(retries=3, max_retry_after=60))
+    session.queue(FakeRaw(429, headers={"Retry-After": "3600"}))
+    assert transport.send("GET", URL).status == 429
+    assert sleeps == [] and len(session.calls) == 1
+
+
+def test_backoff_grows_with_jitter_and_is_capped():
+    policy = RetryPolicy(backoff_base=0.5, backoff_max=4.0, rng=random.Random(1))
+    waits = [policy.backoff(n) for n in range(6)]
+    for n, wait in enumerate(waits):
+        ceiling = min(4.0, 0.5 * 2 ** n)
+        assert ceiling / 2 <= wait <= ceiling
+    assert len(set(waits)) == len(waits)  # jittered, not a fixed ladder
+
+
+def test_create_is_not_resent_after_a_5xx(transport, session, sleeps):
+    session.queue(FakeRaw(503))
+    assert transport.send("POST", URL, json_body={}).status == 503
+    assert len(session.calls) == 1 and sleeps == []
+
+
+def test_create_is_resent_after_429_because_the_service_refused_it(transport, session):
+    session.queue(FakeRaw(429), FakeRaw(201))
+    assert transport.send("POST", URL, json_body={}).status == 201
+    assert len(session.calls) == 2
+
+
+def test_post_marked_idempotent_is_retried_on_5xx(transport, session):
+    session.queue(FakeRaw(502), FakeRaw(200))
+    assert transport.send("POST", URL, json_body={}, idempotent=True).status == 200
+
+
+def test_connection_errors_are_retried_for_reads(transport, session, sleeps):
+    session.queue(requests.exceptions.ConnectionError("Connection aborted: RemoteDisconnected"), FakeRaw(200))
+    assert transport.send("GET", URL).status == 200
+    assert len(sleeps) == 1
+
+
+def test_lost_answer_to_a_create_is_not_resent(transport, session):
+    session.queue(requests.exceptions.ConnectionError("Connection aborted: RemoteDisconnected"))
+    with pytest.raises(TransportError) as err:
+        transport.send("POST", URL, json_body={})
+    assert len(session.calls) == 1
+    assert "POST /api/v2/keys failed after 1 attempt(s)" in str(err.value)
+
+
+def test_create_is_resent_when_the_connection_was_never_opened(transport, session):
+    session.queue(requests.exceptions.ConnectionError("NewConnectionError: Connection refused"), FakeRaw(201))
+    assert transport.send("POST", URL, json_body={}).status == 201
+
+
+def test_read_timeout_reports_the_timeout(session, sleeps):
+    transport = Transport(session=session, sleep=sleeps.append, timeout=2.5, retry_policy=RetryPolicy(retries=1))
+    session.queue(requests.exceptions.ReadTimeout("read timed out"), requests.exceptions.ReadTimeout("read timed out"))
+    with pytest.raises(TransportError) as err:
+        transport.send("GET", URL)
+    assert "no answer within the timeout of 2.5 s" in str(err.value)
+    assert "after 2 attempt(s)" in str(err.value)
+    assert session.calls[0]["timeout"] == 2.5
+
+
+def test_tls_failure_is_not_retried_and_explains_ca_path(transport, session):
+    session.queue(requests.exceptions.SSLError("certificate verify failed: self-signed certificate"))
+    with pytest.raises(TransportError) as err:
+        transport.send("GET", URL)
+    assert "ca_path" in str(err.value) and "https://kms.example.test" in str(err.value)
+    assert len(session.calls) == 1
+
+
+def test_tls_settings():
+    assert Transport(session=FakeSession()).session.verify is True
+    assert Transport(session=FakeSession(), validate_certs=False).session.verify is False
+    assert Transport(session=FakeSession(), ca_path="/etc/ca.pem").session.verify == "/etc/ca.pem"
+
+
+def test_redirects_are_not_followed(transport, session):
+    session.queue(FakeRaw(200))
+    transport.send("GET", URL)
+    assert session.calls[0]["allow_redirects"] is False
+
+
+def test_user_agent_names_the_collection():
+    assert Transport(session=FakeSession()).session.headers["User-Agent"].startswith("ibm.hs_crypto/")
