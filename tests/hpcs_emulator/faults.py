@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fault injection rules: status codes, Retry-After, delays, dropped connections, lost responses."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+
+from .errors import KmsError, reason_phrase
+
+SERVICES = ('kms', 'iam', 'broker', 'any')
+RULE_FIELDS = ('service', 'method', 'path', 'status', 'retry_after', 'body', 'delay', 'drop', 'after', 'times', 'rate', 'seed')
+MAX_DELAY = 300
+
+
+class FaultError(ValueError):
+    """An invalid fault rule."""
+
+
+def _number(rule: dict, name: str, low: float, high: float):
+    value = rule.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise FaultError(f'"{name}" must be a number between {low} and {high}')
+    return value
+
+
+class FaultRule:  # pylint: disable=too-many-instance-attributes
+    """One rule; ``decide`` is called with the manager's lock held."""
+
+    def __init__(self, rule_id: str, spec: dict):
+        if not isinstance(spec, dict):
+            raise FaultError('each rule must be an object')
+        unknown = set(spec) - set(RULE_FIELDS)
+        if unknown:
+            raise FaultError(f'unknown rule fields {sorted(unknown)}')
+        self.id = rule_id
+        self.service = spec.get('service', 'any')
+        if self.service not in SERVICES:
+            raise FaultError(f'"service" must be one of {", ".join(SERVICES)}')
+        self.method = spec.get('method')
+        if self.method is not None and not isinstance(self.method, str):
+            raise FaultError('"method" must be a string')
+        self.method = self.method.upper() if self.method else None
+        self.path = spec.get('path')
+        try:
+            self.path_re = re.compile(self.path) if self.path is not None else None
+        except (re.error, TypeError) as exc:
+            raise FaultError(f'"path" must be a regular expression: {exc}') from exc
+        self.status = _number(spec, 'status', 100, 599)
+        if self.status is not None and not isinstance(self.status, int):
+            raise FaultError('"status" must be an integer')
+        retry_after = spec.get('retry_after')
+        self.retry_after = None if retry_after is None else str(retry_after)
+        self.body = spec.get('body')
+        self.has_body = 'body' in spec
+        self.delay = _number(spec, 'delay', 0, MAX_DELAY) or 0
+        self.drop = bool(spec.get('drop', False))
+        self.after = bool(spec.get('after', False))
+        times = spec.get('times')
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+            raise FaultError('"times" must be a positive integer')
+        self.remaining = times
+        self.rate = _number(spec, 'rate', 0, 1)
+        self.seed = spec.get('seed')
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, (int, str))):
+            raise FaultError('"seed" must be an integer or a string')
+        self._random = random.Random(self.seed)
+        if self.drop and self.status is not None:
+            raise FaultError('"drop" and "status" exclude each other')
+        if not (self.drop or self.status is not None or self.delay):
+            raise FaultError('a rule needs "status", "drop" or "delay"')
+        if self.after and not (self.drop or self.status is not None):
+            raise FaultError('"after" needs "status" or "drop"')
+        self.matched = 0
+        self.applied = 0
+
+    def matches(self, service: str, method: str, path: str) -> bool:
+        if self.remaining == 0:
+            return False
+        if self.service != 'any' and self.service != service:
+            return False
+        if self.method is not None and self.method != method:
+            return False
+        return self.path_re is None or self.path_re.search(path) is not None
+
+    def decide(self) -> bool:
+        """Count a matching request and say whether the fault fires for it."""
+        self.matched += 1
+        if self.rate is not None and self._random.random() >= self.rate:
+            return False
+        self.applied += 1
+        if self.remaining is not None:
+            self.remaining -= 1
+        return True
+
+    def to_dict(self) -> dict:
+        result = {'id': self.id, 'service': self.service}
+        for name in ('method', 'path', 'status', 'retry_after', 'rate', 'seed'):
+            if getattr(self, name) is not None:
+                result[name] = getattr(self, name)
+        if self.has_body:
+            result['body'] = self.body
+        if self.delay:
+            result['delay'] = self.delay
+        result.update({'drop': self.drop, 'after': self.after, 'remaining': self.remaining,
+                       'matched': self.matched, 'applied': self.applied})
+        return result
+
+
+class FaultManager:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rules: list = []
+        self._next_id = 1
+
+    def add(self, specs) -> list:
+        if not isinstance(specs, list) or not specs:
+            raise FaultError('"rules" must be a non-empty list')
+        with self._lock:
+            rules = []
+            for offset, spec in enumerate(specs):
+                rules.append(FaultRule(f'f{self._next_id + offset}', spec))
+            self._next_id += len(rules)
+            self._rules.extend(rules)
+            return [rule.id for rule in rules]
+
+    def list(self) -> list:
+        with self._lock:
+            return [rule.to_dict() for rule in self._rules]
+
+    def remove(self, rule_id: str) -> bool:
+        with self._lock:
+            before = len(self._rules)
+            self._rules = [rule for rule in self._rules if rule.id != rule_id]
+            return len(self._rules) != before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules = []
+
+    def pick(self, service: str, method: str, path: str) -> FaultRule | None:
+        """The first rule that matches and fires for this request, if any."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(service, method, path) and rule.decide():
+                    return rule
+        return None
+
+
+def default_fault_body(service: str, status: int) -> dict:
+    phrase = reason_phrase(status)
+    if service == 'kms':
+        code = 'INTERNAL_SERVER_ERR' if status == 500 else phrase.upper().replace(' ', '_').replace('-', '_') + '_ERR'
+        return KmsError(status, code, f'{phrase}: fault injected by the emulator',
+                        resource='Request', verb='processed').body()
+    if service == 'iam':
+        return {'errorCode': 'BXNIM0500E', 'errorMessage': f'{phrase} (fault injected by the emulator)',
+                'context': {'instanceId': 'iamid-emulator', 'clusterName': 'emulator'}}
+    return {'code': phrase.upper().replace(' ', '_'), 'message': f'{phrase} (fault injected by the emulator)'}

@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The live emulator state shared by every listener: config, clock, tokens, instances, log, faults."""
+
+from __future__ import annotations
+
+import threading
+
+from .clock import Clock
+from .config import Config
+from .faults import FaultManager
+from .model import InstanceState
+from .requestlog import RequestLog
+from .tokens import TokenService
+
+
+class EmulatorState:
+    """One per emulator process (or per in-process server).
+
+    ``lock`` guards the KMS model (instances, keys, aliases, rings, policies); the config,
+    clock, token service, request log and fault manager lock themselves.
+    """
+
+    def __init__(self, config: dict | None = None, token_lifetime: int | None = None):
+        self.lock = threading.RLock()
+        self.config = Config(config, token_lifetime=token_lifetime)
+        self.clock = Clock()
+        self.tokens = TokenService(self.clock)
+        self.requests = RequestLog()
+        self.faults = FaultManager()
+        self.endpoints: dict = {}
+        self._instances: dict = {}
+
+    def instance(self, instance_id: str) -> InstanceState:
+        """State of a configured instance (created on first use). Call with ``lock`` held."""
+        instance_id = instance_id.lower()
+        state = self._instances.get(instance_id)
+        if state is None:
+            state = self._instances[instance_id] = InstanceState(instance_id)
+        return state
+
+    def crn_base(self, instance_id: str) -> str:
+        """Key CRNs are ``<crn_base>:key:<id>``."""
+        return self.config.instance_crn(instance_id)[:-2]
+
+    def set_endpoints(self, endpoints: dict) -> None:
+        """Record the listener URLs (``http``, ``public``, ``private``) for the broker."""
+        self.endpoints = dict(endpoints)
+
+    def reset(self, revoke_tokens: bool = False) -> None:
+        """Drop keys, aliases, rings, policies, log, counters and faults; clock back to real time."""
+        with self.lock:
+            self._instances = {}
+        self.requests.clear()
+        self.faults.clear()
+        self.clock.reset()
+        if revoke_tokens:
+            self.tokens.rotate_secret()
+
+    def key_count(self) -> int:
+        with self.lock:
+            return sum(len(instance.keys) for instance in self._instances.values())

@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fault injection."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from hpcs_emulator.testing import ALICE_API_KEY, APIKEY_GRANT
+
+
+def _faults(emu, *rules) -> list:
+    response = requests.post(f'{emu.http_url}/_emulator/faults', json={'rules': list(rules)}, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()['ids']
+
+
+def _log(emu) -> list:
+    return requests.get(f'{emu.http_url}/_emulator/requests', timeout=10).json()['requests']
+
+
+def test_status_with_retry_after(alice, emu):
+    alice.token  # pylint: disable=pointless-statement
+    ids = _faults(emu, {'service': 'kms', 'method': 'GET', 'path': r'^/api/v2/keys$', 'status': 503, 'retry_after': '2'})
+    assert len(ids) == 1
+    response = alice.list_keys()
+    assert response.status_code == 503
+    assert response.headers['Retry-After'] == '2'
+    error = response.json()['resources'][0]
+    assert error['errorMsg'].startswith('Service Unavailable: ')
+    assert error['reasons'][0]['status'] == 503
+    assert response.headers['Correlation-Id']
+    # other methods/paths are untouched
+    assert alice.create_key('unaffected').status_code == 201
+    entry = [item for item in _log(emu) if item['method'] == 'GET'][0]
+    assert entry['status'] == 503 and entry['fault'] is True and entry['service'] == 'kms'
+
+
+def test_times_limits_the_rule(alice, emu):
+    alice.token  # pylint: disable=pointless-statement
+    _faults(emu, {'service': 'kms', 'status': 429, 'times': 2, 'body': {'custom': True}})
+    first, second, third = (alice.list_keys() for _index in range(3))
+    assert (first.status_code, second.status_code, third.status_code) == (429, 429, 200)
+    assert first.json() == {'custom': True}
+    rules = requests.get(f'{emu.http_url}/_emulator/faults', timeout=10).json()['rules']
+    assert rules[0]['remaining'] == 0 and rules[0]['applied'] == 2
+    counters = requests.get(f'{emu.http_url}/_emulator/counters', timeout=10).json()
+    assert counters['faults'] == 2
+
+
+def test_rate_with_seed_is_deterministic(alice, emu):
+    alice.token  # pylint: disable=pointless-statement
+    outcomes = []
+    for _attempt in range(2):
+        requests.delete(f'{emu.http_url}/_emulator/faults', timeout=10)
+        _faults(emu, {'service': 'kms', 'status': 500, 'rate': 0.5, 'seed': 42})
+        outcomes.append([alice.list_keys().status_code for _index in range(20)])
+    assert outcomes[0] == outcomes[1]
+    assert 0 < outcomes[0].count(500) < 20
+    assert set(outcomes[0]) == {200, 500}
+
+
+def test_delay(alice, emu):
+    alice.token  # pylint: disable=pointless-statement
+    _faults(emu, {'service': 'kms', 'delay': 0.3, 'times': 1})
+    started = time.monotonic()
+    assert alice.list_keys().status_code == 200
+    assert time.monotonic() - started >= 0.3
+    started = time.monotonic()
+    alice.list_keys()
+    assert time.monotonic() - started < 0.3
+
+
+def test_delay_causes_client_timeout(alice, emu):
+    alice.token  # pylint: disable=pointless-statement
+    _faults(emu, {'service': 'kms', 'delay': 0.5, 'status': 503, 'times': 1})
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        alice.request('GET', 'keys', timeout=0.2)
+
+
+@pytest.mark.parametrize('https', [False, True])
+def test_drop_connection(emu, https):
+    base = emu.https_url if https else emu.http_url
+    _faults(emu, {'service': 'iam', 'drop': True, 'times': 1})
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.post(f'{base}/identity/token', data={'grant_type': APIKEY_GRANT, 'apikey': ALICE_API_KEY},
+                      verify=emu.ca_path, timeout=5)
+    ok = requests.post(f'{base}/identity/token', data={'grant_type': APIKEY_GRANT, 'apikey': ALICE_API_KEY},
+                       verify=emu.ca_path, timeout=5)
+    assert ok.status_code == 200
+    entry = _log(emu)[0]
+    assert entry['fault'] is True and entry['dropped'] is True and entry['status'] is None
+
+
+def test_after_status_loses_the_response_of_a_create(alice, emu):
+    alice.token  # pylint: disable=pointless-statement
+    _faults(emu, {'service': 'kms', 'method': 'POST', 'path': '/keys$', 'status': 502, 'after': True, 'times': 1})
+    response = alice.create_key('lost-response', aliases=['lost'])
+    assert response.status_code == 502
+    # the key exists anyway: a blind retry would collide on the alias
+    assert alice.get_key('lost').status_code == 200
+    entry = [item for item in _log(emu) if item['method'] == 'POST' and item['service'] == 'kms'][0]
+    assert entry['status'] == 502 and entry['app_status'] == 201 and entry['write'] is True
+
+
+def test_after_drop_loses_the_response_of_a_create(alice, emu):
+    alice.token  # pylint: disable=pointless-statement
+    _faults(emu, {'service': 'kms', 'method': 'POST', 'drop': True, 'after': True, 'times': 1})
+    with pytest.raises(requests.exceptions.ConnectionError):
+        alice.create_key('dropped-response', aliases=['dropped'])
+    assert alice.get_key('dropped').status_code == 200
+
+
+def test_fault_on_any_service_and_rule_removal(emu):
+    ids = _faults(emu, {'status': 500, 'path': '^/identity/'}, {'service': 'broker', 'status': 404})
+    assert requests.post(f'{emu.http_url}/identity/token', data={}, timeout=5).status_code == 500
+    assert requests.get(f'{emu.http_url}/crypto_v2/instances/x', timeout=5).json()['code'] == 'NOT_FOUND'
+    assert requests.delete(f'{emu.http_url}/_emulator/faults/{ids[0]}', timeout=5).status_code == 200
+    assert requests.post(f'{emu.http_url}/identity/token', data={}, timeout=5).status_code == 400
+    # control endpoints are never faulted
+    _faults(emu, {'status': 500})
+    assert requests.get(f'{emu.http_url}/_emulator/health', timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize('rule', [
+    {'service': 'database', 'status': 500}, {'status': 'bad'}, {'status': 700}, {}, {'after': True, 'delay': 1},
+    {'drop': True, 'status': 500}, {'status': 500, 'times': 0}, {'status': 500, 'rate': 2}, {'status': 500, 'path': '('},
+    {'status': 500, 'colour': 'red'},
+])
+def test_invalid_rules(emu, rule):
+    response = requests.post(f'{emu.http_url}/_emulator/faults', json={'rules': [rule]}, timeout=10)
+    assert response.status_code == 400
+    assert response.json()['error']

@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Module tests: run a module's main() in-process against the emulator, and read the JSON it printed."""
+
+import contextlib
+import json
+import os
+import sys
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+TESTS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+if TESTS_DIR not in sys.path:
+    sys.path.insert(0, TESTS_DIR)
+
+from hpcs_emulator.server import EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
+
+try:  # ansible-core >= 2.19
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core 2.17, 2.18
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        saved = basic._ANSIBLE_ARGS  # pylint: disable=protected-access
+        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))  # pylint: disable=protected-access
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved  # pylint: disable=protected-access
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    with EmulatorServer() as emu:
+        yield emu
+
+
+@pytest.fixture
+def emu(emulator):
+    """The shared emulator, reset before each test."""
+    emulator.state.reset()
+    return emulator
+
+
+@pytest.fixture
+def run_module(capsys, monkeypatch):
+    """``run_module(main, args, check_mode=False) -> (failed, result)``; environment fallbacks are cleared first."""
+    for name in ("IBMCLOUD_API_KEY", "IC_API_KEY", "IBMCLOUD_IAM_TOKEN", "IC_IAM_TOKEN", "IBMCLOUD_REGION", "IC_REGION",
+                 "HS_CRYPTO_INSTANCE_ID", "HS_CRYPTO_ENDPOINT", "IBMCLOUD_KP_API_ENDPOINT", "HS_CRYPTO_IAM_URL",
+                 "IBMCLOUD_IAM_API_ENDPOINT", "HS_CRYPTO_BROKER_URL", "IBMCLOUD_HPCS_API_ENDPOINT", "HS_CRYPTO_CA_PATH",
+                 "HS_CRYPTO_VALIDATE_CERTS", "HS_CRYPTO_TIMEOUT", "HS_CRYPTO_RETRIES", "HS_CRYPTO_ENDPOINT_TYPE"):
+        monkeypatch.delenv(name, raising=False)
+
+    def run(main, args, check_mode=False):
+        args = dict(args)
+        if check_mode:
+            args["_ansible_check_mode"] = True
+        with patch_module_args(args):
+            with pytest.raises(SystemExit):
+                main()
+        out = capsys.readouterr().out
+        result = json.loads(out)
+        return bool(result.get("failed")), result
+
+    return run
