@@ -132,7 +132,7 @@ def discover(module):
 
 def main():
     module = HsCryptoModule()
-    module.run(discover, context="Endpoint discovery failed")
+    module.run(discover)
 
 
 if __name__ == "__main__":

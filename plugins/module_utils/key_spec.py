@@ -1,0 +1,231 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ibm.hs_crypto contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The desired state of one key, checked before any request (hpcs-kms-api.md section 7).
+
+``KeySpec.from_params`` takes the module's options (or one entry of a batch)
+and raises ``ConfigurationError`` naming the option and the rule for anything
+the service would refuse, so a bad playbook fails before it touches anything.
+"""
+
+import base64
+import binascii
+import datetime
+import re
+
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError
+
+KEY_STATES = ("present", "absent", "restored", "purged")
+KEY_TYPES = ("root", "standard")
+ENCRYPTION_ALGORITHMS = ("RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1")
+
+MAX_ALIASES = 5
+ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]{2,90}$")
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+RESERVED_ALIASES = frozenset(["allowed_ip", "key", "keys", "metadata", "policy", "policies", "registration", "registrations",
+                              "ring", "rings", "rotate", "wrap", "unwrap", "rewrap", "version", "versions"])
+KEY_RING_RE = re.compile(r"^[a-zA-Z0-9-]{2,100}$")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+ROOT_KEY_SIZES = (16, 24, 32)
+MAX_STANDARD_KEY_BYTES = 7500
+RFC3339_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def check_text(value, option, minimum, maximum):
+    if not minimum <= len(value) <= maximum:
+        raise ConfigurationError("%s must be %d to %d characters long (got %d)" % (option, minimum, maximum, len(value)))
+    if CONTROL_RE.search(value):
+        raise ConfigurationError("%s must not contain control characters (such as newlines or tabs)" % option)
+    return value
+
+
+def check_alias(alias, option="aliases"):
+    if not isinstance(alias, str):
+        raise ConfigurationError("%s: every alias must be a string" % option)
+    if UUID_RE.match(alias):
+        raise ConfigurationError("%s: %r looks like a key id (UUID); an alias must not have the form of a UUID" % (option, alias))
+    if not ALIAS_RE.match(alias):
+        raise ConfigurationError("%s: %r is not a valid alias: 2 to 90 characters, letters, digits, '_' and '-' only (no spaces)"
+                                 % (option, alias))
+    if alias.lower() in RESERVED_ALIASES:
+        raise ConfigurationError("%s: %r is a reserved word and cannot be an alias (reserved: %s)"
+                                 % (option, alias, ", ".join(sorted(RESERVED_ALIASES))))
+    return alias
+
+
+def check_key_ring(ring, option="key_ring"):
+    if not KEY_RING_RE.match(ring or ""):
+        raise ConfigurationError("%s: %r is not a valid key ring id: 2 to 100 characters, letters, digits and '-' only"
+                                 % (option, ring))
+    return ring
+
+
+def parse_key_id(value, option="key_id"):
+    """A key UUID, or a key CRN (``crn:...:key:<uuid>``) reduced to its UUID."""
+    text = (value or "").strip()
+    if text.startswith("crn:"):
+        segments = text.split(":")
+        if len(segments) == 10 and segments[8] == "key" and UUID_RE.match(segments[9]):
+            return segments[9].lower()
+        raise ConfigurationError("%s: a key CRN must end in ':key:<key UUID>'" % option)
+    if not UUID_RE.match(text):
+        raise ConfigurationError("%s must be a key UUID or a key CRN (got %r); to find a key by alias use aliases" % (option, value))
+    return text.lower()
+
+
+def parse_rfc3339(value, option):
+    """A timezone-aware datetime from an RFC 3339 string, or ConfigurationError."""
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+    match = RFC3339_RE.match((value or "").strip())
+    if not match:
+        raise ConfigurationError("%s must be an RFC 3339 date such as 2027-01-31T23:59:59Z (got %r)" % (option, value))
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction = match.group(7)
+    micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
+    zone = match.group(8)
+    if zone in ("Z", "z"):
+        tz = datetime.timezone.utc
+    else:
+        sign = 1 if zone[0] == "+" else -1
+        tz = datetime.timezone(sign * datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+    try:
+        return datetime.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+    except ValueError:
+        raise ConfigurationError("%s: %r is not a real date or time" % (option, value))
+
+
+def format_rfc3339(moment):
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def decode_base64(value, option):
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise ConfigurationError("%s must be base64-encoded (standard alphabet, with padding)" % option)
+
+
+class KeySpec(object):
+    """One key as the user wants it. ``None`` means "not set": leave that attribute alone."""
+
+    FIELDS = ("key_id", "name", "aliases", "purge_aliases", "type", "description", "expiration_date", "key_ring", "payload",
+              "encrypted_nonce", "iv", "encryption_algorithm", "enabled", "rotation", "dual_auth_delete", "state", "force",
+              "cancel_deletion")
+
+    def __init__(self, **values):
+        for field in self.FIELDS:
+            setattr(self, field, values.get(field))
+        self.state = self.state or "present"
+        self.purge_aliases = bool(self.purge_aliases)
+        self.force = bool(self.force)
+        self.cancel_deletion = bool(self.cancel_deletion)
+
+    @property
+    def label(self):
+        """How to name this key in messages (never secret)."""
+        if self.key_id:
+            return "key %s" % self.key_id
+        if self.aliases:
+            return "key with alias %s" % self.aliases[0]
+        return "key named %r" % self.name
+
+    @property
+    def secure_import(self):
+        return bool(self.encrypted_nonce or self.iv)
+
+    @classmethod
+    def from_params(cls, params, prefix=""):
+        """Build and check a spec; ``prefix`` (e.g. ``keys[3].``) is put before option names in messages."""
+        spec = cls(**dict((f, params.get(f)) for f in cls.FIELDS))
+        spec.check(prefix)
+        return spec
+
+    def check(self, prefix=""):
+        def opt(name):
+            return prefix + name
+
+        if self.state not in KEY_STATES:
+            raise ConfigurationError("%s must be one of %s" % (opt("state"), ", ".join(KEY_STATES)))
+        if self.key_id is not None:
+            self.key_id = parse_key_id(self.key_id, opt("key_id"))
+        if self.name is not None:
+            check_text(self.name, opt("name"), 2, 90)
+        if self.description is not None:
+            check_text(self.description, opt("description"), 2, 240)
+        if self.type is not None and self.type not in KEY_TYPES:
+            raise ConfigurationError("%s must be one of %s" % (opt("type"), ", ".join(KEY_TYPES)))
+        self._check_aliases(opt)
+        if self.key_ring is not None:
+            check_key_ring(self.key_ring, opt("key_ring"))
+        if self.expiration_date is not None:
+            self.expiration_date = format_rfc3339(parse_rfc3339(self.expiration_date, opt("expiration_date")))
+        self._check_rotation(opt)
+        self._check_material(opt)
+        if self.state != "present" and not (self.key_id or self.aliases or self.name):
+            raise ConfigurationError("state=%s needs %s, %s or %s to find the key" % (self.state, opt("key_id"), opt("aliases"), opt("name")))
+        if self.state == "present" and not (self.key_id or self.aliases or self.name):
+            raise ConfigurationError("one of %s, %s or %s is required" % (opt("key_id"), opt("aliases"), opt("name")))
+        if self.cancel_deletion and self.state != "present":
+            raise ConfigurationError("%s is only valid with state=present" % opt("cancel_deletion"))
+        if self.purge_aliases and self.aliases is None:
+            raise ConfigurationError("%s needs %s (use aliases: [] to remove every alias)" % (opt("purge_aliases"), opt("aliases")))
+        return self
+
+    def _check_aliases(self, opt):
+        if self.aliases is None:
+            return
+        if len(self.aliases) > MAX_ALIASES:
+            raise ConfigurationError("%s: a key can have at most %d aliases (got %d)" % (opt("aliases"), MAX_ALIASES, len(self.aliases)))
+        for alias in self.aliases:
+            check_alias(alias, opt("aliases"))
+        if len(set(self.aliases)) != len(self.aliases):
+            raise ConfigurationError("%s: the same alias is listed twice" % opt("aliases"))
+
+    def _check_rotation(self, opt):
+        if self.rotation is None:
+            return
+        rotation = dict(self.rotation)
+        unknown = set(rotation) - set(["enabled", "interval_month"])
+        if unknown:
+            raise ConfigurationError("%s: unknown field(s) %s; expected enabled, interval_month" % (opt("rotation"), ", ".join(sorted(unknown))))
+        interval = rotation.get("interval_month")
+        if interval is not None:
+            if isinstance(interval, bool) or not isinstance(interval, int) or not 1 <= interval <= 12:
+                raise ConfigurationError("%s must be a whole number of months from 1 to 12 (got %r)" % (opt("rotation.interval_month"), interval))
+        if rotation.get("enabled") is None and interval is None:
+            raise ConfigurationError("%s needs enabled or interval_month" % opt("rotation"))
+        if self.type == "standard":
+            raise ConfigurationError("%s: rotation policies apply to root keys only, and type is standard" % opt("rotation"))
+        self.rotation = dict((k, v) for k, v in rotation.items() if v is not None)
+
+    def _check_material(self, opt):
+        if self.encryption_algorithm is not None and self.encryption_algorithm not in ENCRYPTION_ALGORITHMS:
+            raise ConfigurationError("%s must be one of %s" % (opt("encryption_algorithm"), ", ".join(ENCRYPTION_ALGORITHMS)))
+        if bool(self.encrypted_nonce) != bool(self.iv):
+            raise ConfigurationError("%s and %s go together (secure import with an import token needs both)"
+                                     % (opt("encrypted_nonce"), opt("iv")))
+        if self.secure_import:
+            if not self.payload:
+                raise ConfigurationError("%s and %s need %s (the key material encrypted with the import token's public key)"
+                                         % (opt("encrypted_nonce"), opt("iv"), opt("payload")))
+            if self.type == "standard":
+                raise ConfigurationError("secure import (%s, %s) is for root keys only, and type is standard" % (opt("encrypted_nonce"), opt("iv")))
+            decode_base64(self.encrypted_nonce, opt("encrypted_nonce"))
+            decode_base64(self.iv, opt("iv"))
+        elif self.encryption_algorithm is not None:
+            raise ConfigurationError("%s is only used for secure import (with %s and %s)" % (opt("encryption_algorithm"), opt("encrypted_nonce"), opt("iv")))
+        if self.payload is None:
+            return
+        material = decode_base64(self.payload, opt("payload"))
+        if self.secure_import:
+            return  # RSA-OAEP ciphertext: its size is the public key's, not the key's
+        if self.type == "standard":
+            if not 1 <= len(material) <= MAX_STANDARD_KEY_BYTES:
+                raise ConfigurationError("%s: a standard key holds 1 to %d bytes of key material (got %d)"
+                                         % (opt("payload"), MAX_STANDARD_KEY_BYTES, len(material)))
+        elif len(material) not in ROOT_KEY_SIZES:
+            raise ConfigurationError("%s: a root key must be 16, 24 or 32 bytes (128, 192 or 256 bits) of key material (got %d bytes)%s"
+                                     % (opt("payload"), len(material), "" if self.type else "; set type=standard for other data"))

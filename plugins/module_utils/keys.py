@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ibm.hs_crypto contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Keys as the service holds them: lookup (by id, alias or exact name) and conversion to results.
+
+Shared by ``hs_crypto_key`` and ``hs_crypto_key_info`` so both return the same
+field names. Key material (``payload``) never leaves this file in a result.
+"""
+
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, HsCryptoError
+
+KEY_MEDIA_TYPE = "application/vnd.ibm.kms.key+json"
+POLICY_MEDIA_TYPE = "application/vnd.ibm.kms.policy+json"
+
+STATE_NAMES = {0: "pre_activation", 1: "active", 2: "suspended", 3: "deactivated", 5: "destroyed"}
+STATE_CODES = dict((name, code) for code, name in STATE_NAMES.items())
+LIVE_STATES = (1, 2, 3)
+DELETED = 5
+
+# camelCase field of the service -> snake_case field of the result, in the order results list them.
+KEY_FIELDS = (
+    ("id", "id"), ("name", "name"), ("aliases", "aliases"), ("description", "description"),
+    ("keyRingID", "key_ring"), ("crn", "crn"), ("extractable", "extractable"), ("imported", "imported"),
+    ("expirationDate", "expiration_date"), ("creationDate", "creation_date"), ("createdBy", "created_by"),
+    ("lastUpdateDate", "last_update_date"), ("lastRotateDate", "last_rotate_date"),
+    ("deleted", "deleted"), ("deletionDate", "deletion_date"), ("deletedBy", "deleted_by"),
+    ("restoreAllowed", "restore_allowed"), ("restoreExpirationDate", "restore_expiration_date"),
+    ("purgeAllowed", "purge_allowed"), ("purgeAllowedFrom", "purge_allowed_from"), ("purgeScheduledOn", "purge_scheduled_on"),
+    ("algorithmType", "algorithm_type"), ("algorithmBitSize", "algorithm_bit_size"), ("algorithmMode", "algorithm_mode"),
+    ("nonactiveStateReason", "nonactive_state_reason"),
+)
+# Fields that are key material or import secrets: never copied into a result.
+SECRET_FIELDS = frozenset(["payload", "encryptedNonce", "iv"])
+
+
+def key_type(raw):
+    return "standard" if raw.get("extractable") else "root"
+
+
+def key_state(raw):
+    return raw.get("state")
+
+
+def is_deleted(raw):
+    return raw.get("state") == DELETED or bool(raw.get("deleted"))
+
+
+def dual_auth(raw):
+    value = raw.get("dualAuthDelete")
+    return value if isinstance(value, dict) else {}
+
+
+def rotation(raw):
+    value = raw.get("rotation")
+    return value if isinstance(value, dict) else {}
+
+
+def key_result(raw):
+    """The key as modules return it: snake_case, state as a name and a number, never key material."""
+    if raw is None:
+        return None
+    result = {}
+    for camel, snake in KEY_FIELDS:
+        result[snake] = raw.get(camel)
+    result["aliases"] = list(raw.get("aliases") or [])
+    result["key_ring"] = raw.get("keyRingID") or "default"
+    result["type"] = key_type(raw)
+    state = raw.get("state")
+    result["state"] = STATE_NAMES.get(state, "unknown" if state is None else str(state))
+    result["state_code"] = state
+    result["enabled"] = state == 1
+    version = raw.get("keyVersion") if isinstance(raw.get("keyVersion"), dict) else {}
+    result["key_version"] = {"id": version.get("id"), "creation_date": version.get("creationDate")} if version else None
+    rot = rotation(raw)
+    result["rotation"] = {"enabled": bool(rot.get("enabled")), "interval_month": rot.get("interval_month")} if rot else None
+    dual = dual_auth(raw)
+    result["dual_auth_delete"] = {
+        "enabled": bool(dual.get("enabled")),
+        "key_set_for_deletion": bool(dual.get("keySetForDeletion")),
+        "auth_expiration": dual.get("authExpiration"),
+    }
+    return result
+
+
+def managed_view(raw):
+    """The fields ``hs_crypto_key`` manages, for diffs (no dates the service sets, no material)."""
+    if raw is None:
+        return {}
+    rot = rotation(raw)
+    return {
+        "name": raw.get("name"),
+        "type": key_type(raw),
+        "description": raw.get("description"),
+        "expiration_date": raw.get("expirationDate"),
+        "aliases": sorted(raw.get("aliases") or []),
+        "key_ring": raw.get("keyRingID") or "default",
+        "state": STATE_NAMES.get(raw.get("state"), raw.get("state")),
+        "rotation": {"enabled": bool(rot.get("enabled")), "interval_month": rot.get("interval_month")} if rot else None,
+        "dual_auth_delete": bool(dual_auth(raw).get("enabled")),
+        "dual_auth_key_set_for_deletion": bool(dual_auth(raw).get("keySetForDeletion")),
+    }
+
+
+class AmbiguousKeyError(HsCryptoError):
+    """More than one key matches a name: never guess."""
+
+
+def search_query(name):
+    """A server-side search for keys whose name is ``name`` (narrows the listing; the match is re-checked exactly here)."""
+    return "exact:name:escape:%s" % name
+
+
+class KeyFinder(object):
+    """Finds keys with as few requests as possible: one GET by id or alias, or one searched listing by name."""
+
+    def __init__(self, kms):
+        self.kms = kms
+
+    def get(self, ref, context=None):
+        """The key with id (or alias) ``ref``, deleted ones included; None when the service does not know it."""
+        try:
+            return self.kms.request("GET", "keys/%s" % ref, context=context).resource
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def by_name(self, name, states=LIVE_STATES):
+        """Every key named exactly ``name`` in ``states`` (every page read)."""
+        params = {"state": ",".join(str(s) for s in states), "search": search_query(name)}
+        context = "Looking up keys named %r" % name
+        try:
+            found = self.kms.list_all("keys", params=params, context=context)
+        except ApiError as exc:
+            if not exc.has_code("KEY_SEARCH_TOO_BROAD"):
+                raise
+            # The instance holds more keys than the service searches: read them all and match here.
+            params.pop("search")
+            found = self.kms.list_all("keys", params=params, context=context)
+        return [k for k in found if k.get("name") == name and k.get("state") in states]
+
+    def locate(self, spec, deleted=False):
+        """The key ``spec`` designates, or None.
+
+        ``key_id`` wins, then the first alias that resolves, then the exact name
+        (live keys, or deleted ones when ``deleted``). More than one match by
+        name raises ``AmbiguousKeyError`` listing the ids.
+        """
+        if spec.key_id:
+            return self.get(spec.key_id, context="Reading %s" % spec.label)
+        for alias in spec.aliases or ():
+            found = self.get(alias, context="Reading the key with alias %s" % alias)
+            if found is not None:
+                return found
+        if not spec.name:
+            return None
+        matches = self.by_name(spec.name, states=(DELETED,) if deleted else LIVE_STATES)
+        if len(matches) > 1:
+            raise AmbiguousKeyError(
+                "%d %skeys are named %r (%s); key names are not unique, so set key_id or aliases to say which one"
+                % (len(matches), "deleted " if deleted else "", spec.name, ", ".join(sorted(k.get("id") for k in matches))))
+        return matches[0] if matches else None
