@@ -179,4 +179,3 @@ class TokenProvider(object):
         return IamError(text, status=response.status, reasons=reasons,
                         correlation_id=request_id or response.correlation_id,
                         method="POST", url=self.iam_url + TOKEN_PATH)
-

@@ -136,10 +136,9 @@ class Transport(object):
         self.retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep or time.sleep
         self.session = session or requests.Session()
-        if ca_path:
-            self.session.verify = ca_path
-        else:
-            self.session.verify = bool(validate_certs)
+        # Passed with every request, not set on the session: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
+        # override a session-level setting, which would silently replace ca_path or re-enable validate_certs=false.
+        self.verify = ca_path if ca_path else bool(validate_certs)
         self.session.headers["User-Agent"] = USER_AGENT
         self.attempts = 0  # every HTTP attempt made, for tests and benchmarks
 
@@ -165,7 +164,7 @@ class Transport(object):
             self.attempts += 1
             try:
                 raw = self.session.request(method, url, headers=headers, params=params, data=data, json=json_body,
-                                           timeout=self.timeout, allow_redirects=False)
+                                           timeout=self.timeout, verify=self.verify, allow_redirects=False)
             except requests_exceptions.SSLError as exc:
                 raise TransportError(
                     "TLS verification of %s failed (%s). Set ca_path to the CA bundle that signed the service's certificate; "

@@ -22,8 +22,8 @@ extends_documentation_fragment:
   - ibm.hs_crypto.attributes.info_module
 notes:
   - O(instance_id) is required, and O(region) unless O(broker_url) is set or O(instance_id) is a CRN.
-  - When O(endpoint) is set, nothing is asked: the module returns it as RV(kms_url) with RV(discovered=false). This keeps
-    the module usable under C(module_defaults) that already carry an endpoint, and with Key Protect, which has no broker.
+  - "When O(endpoint) is set, nothing is asked: the module returns it as RV(kms_url) with RV(discovered=false). This keeps
+    the module usable under C(module_defaults) that already carry an endpoint, and with Key Protect, which has no broker."
 seealso:
   - module: ibm.hs_crypto.hs_crypto_iam_token
   - name: HPCS regions and endpoints

@@ -12,8 +12,8 @@ description:
   - Exchanges an IBM Cloud API key for an IAM access token, and returns the token with its expiry.
   - Pass the token to later tasks as O(iam_token) (for example through C(module_defaults)) so that each task does not
     ask IAM again. Give O(api_key) along with it, and a task that meets an expired token obtains a fresh one.
-  - The task result contains the token. B(Set C(no_log: true) on the task), or the token is shown in the output
-    and written to logs.
+  - "The task result contains the token. B(Set C(no_log: true) on the task), or the token is shown in the output
+    and written to logs."
 author:
   - ibm.hs_crypto contributors
 extends_documentation_fragment:

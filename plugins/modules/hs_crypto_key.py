@@ -33,8 +33,8 @@ options:
   state:
     description:
       - V(present) creates the key or brings the set attributes to their values.
-      - V(absent) deletes the key (a soft delete: it can be restored for 30 days). For a key under a dual authorization delete
-        policy, the first run records this identity's approval and a run by another identity deletes it.
+      - "V(absent) deletes the key (a soft delete: it can be restored for 30 days). For a key under a dual authorization delete
+        policy, the first run records this identity's approval and a run by another identity deletes it."
       - V(restored) restores a deleted key within 30 days of its deletion.
       - V(purged) removes a deleted key for good, possible from 4 hours after its deletion.
     type: str

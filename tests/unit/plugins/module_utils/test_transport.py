@@ -136,10 +136,36 @@ def test_tls_failure_is_not_retried_and_explains_ca_path(transport, session):
     assert len(session.calls) == 1
 
 
-def test_tls_settings():
-    assert Transport(session=FakeSession()).session.verify is True
-    assert Transport(session=FakeSession(), validate_certs=False).session.verify is False
-    assert Transport(session=FakeSession(), ca_path="/etc/ca.pem").session.verify == "/etc/ca.pem"
+@pytest.mark.parametrize("options,verify", [({}, True), ({"validate_certs": False}, False),
+                                            ({"ca_path": "/etc/ca.pem"}, "/etc/ca.pem"),
+                                            ({"ca_path": "/etc/ca.pem", "validate_certs": False}, "/etc/ca.pem")])
+def test_tls_settings_go_with_every_request(options, verify):
+    # Per request, because requests lets REQUESTS_CA_BUNDLE override a session-level verify.
+    session = FakeSession([FakeRaw(200)])
+    Transport(session=session, **options).send("GET", URL)
+    assert session.calls[0]["verify"] == verify
+
+
+def test_ca_path_wins_over_requests_ca_bundle(monkeypatch, tmp_path):
+    """With a real session: the environment's bundle must not replace ca_path."""
+    import requests as real_requests
+    bundle = tmp_path / "env-bundle.pem"
+    bundle.write_text("not used")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    seen = {}
+
+    class Adapter(real_requests.adapters.HTTPAdapter):
+        def send(self, request, **kwargs):  # pylint: disable=arguments-differ
+            seen["verify"] = kwargs.get("verify")
+            response = real_requests.models.Response()
+            response.status_code = 200
+            response._content = b"{}"  # pylint: disable=protected-access
+            return response
+
+    session = real_requests.Session()
+    session.mount("https://", Adapter())
+    Transport(session=session, ca_path="/etc/own-ca.pem").send("GET", URL)
+    assert seen["verify"] == "/etc/own-ca.pem"
 
 
 def test_redirects_are_not_followed(transport, session):

@@ -18,6 +18,7 @@ if TESTS_DIR not in sys.path:
     sys.path.insert(0, TESTS_DIR)
 
 from hpcs_emulator.server import EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
+from hpcs_emulator.testing import ALICE_API_KEY, BOB_API_KEY, INSTANCE_A, get_token  # noqa: E402  pylint: disable=wrong-import-position
 
 try:  # ansible-core >= 2.19
     from ansible.module_utils.testing import patch_module_args
@@ -66,3 +67,53 @@ def run_module(capsys, monkeypatch):
         return bool(result.get("failed")), result
 
     return run
+
+
+class Emu(object):
+    """Test-side view of the emulator: connection arguments, the request log, direct KMS calls."""
+
+    def __init__(self, server):
+        self.server = server
+        self.url = server.http_url
+        self._tokens = {}
+
+    def control(self, method, path, **kwargs):
+        import requests  # pylint: disable=import-outside-toplevel
+        response = requests.request(method, self.url + "/_emulator/" + path, timeout=10, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def token(self, api_key=ALICE_API_KEY):
+        if api_key not in self._tokens:
+            self._tokens[api_key] = get_token(self.url, api_key)["access_token"]
+        return self._tokens[api_key]
+
+    def args(self, identity=ALICE_API_KEY, token=True, **extra):
+        """Module arguments: endpoint given (no discovery) and, by default, a token (no IAM request)."""
+        args = {"instance_id": INSTANCE_A, "endpoint": self.url, "iam_url": self.url, "api_key": identity}
+        if token:
+            args["iam_token"] = self.token(identity)
+        args.update(extra)
+        return args
+
+    def mark(self):
+        return self.control("GET", "requests")["last_seq"]
+
+    def requests_since(self, mark, service="kms"):
+        entries = self.control("GET", "requests", params={"since": mark})["requests"]
+        return [e for e in entries if service is None or e["service"] == service]
+
+    def kms(self, method, path, api_key=ALICE_API_KEY, **kwargs):
+        import requests  # pylint: disable=import-outside-toplevel
+        headers = {"Authorization": "Bearer " + self.token(api_key), "Bluemix-Instance": INSTANCE_A, "Accept": "application/json"}
+        headers.update(kwargs.pop("headers", {}))
+        return requests.request(method, self.url + "/api/v2/" + path, headers=headers, timeout=10, **kwargs)
+
+
+@pytest.fixture
+def hsc(emu):
+    """The emulator (reset) wrapped for module tests."""
+    return Emu(emu)
+
+
+__all__ = ["ALICE_API_KEY", "BOB_API_KEY", "INSTANCE_A"]
