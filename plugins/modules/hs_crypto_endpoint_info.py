@@ -12,10 +12,10 @@ description:
   - Asks the HPCS broker of the instance's region for the instance's endpoints, and returns them as full C(https://) URLs.
   - Covers the key management API (C(kms)), the GREP11 API (C(ep11)) and Unified Key Orchestrator (C(uko)), each public
     and private.
-  - O(kms_url) is the key management endpoint of O(endpoint_type), ready to pass as O(endpoint) to later tasks so they
+  - RV(kms_url) is the key management endpoint of O(endpoint_type), ready to pass as O(endpoint) to later tasks so they
     skip discovery.
 author:
-  - ibm.hs_crypto contributors
+  - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
   - ibm.hs_crypto.common
   - ibm.hs_crypto.attributes

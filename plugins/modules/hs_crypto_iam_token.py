@@ -15,7 +15,7 @@ description:
   - "The task result contains the token. B(Set C(no_log: true) on the task), or the token is shown in the output
     and written to logs."
 author:
-  - ibm.hs_crypto contributors
+  - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
   - ibm.hs_crypto.common
   - ibm.hs_crypto.attributes

@@ -18,7 +18,7 @@ description:
     O(expiration_date), O(payload)) fail with a diff when they differ; a key is never deleted and recreated.
   - A key created with aliases, a key ring and policies is one request.
 author:
-  - ibm.hs_crypto contributors
+  - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
   - ibm.hs_crypto.common
   - ibm.hs_crypto.attributes
@@ -339,7 +339,7 @@ ARGUMENT_SPEC = dict(
     type=dict(type="str", choices=list(KEY_TYPES)),
     description=dict(type="str"),
     expiration_date=dict(type="str"),
-    key_ring=dict(type="str"),
+    key_ring=dict(type="str", no_log=False),
     payload=dict(type="str", no_log=True),
     encrypted_nonce=dict(type="str", no_log=True),
     iv=dict(type="str", no_log=True),

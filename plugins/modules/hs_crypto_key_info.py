@@ -15,7 +15,7 @@ description:
     Key material is never returned.
   - A listing is one request per 5,000 keys; O(include) adds requests per key, only when asked.
 author:
-  - ibm.hs_crypto contributors
+  - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
   - ibm.hs_crypto.common
   - ibm.hs_crypto.attributes
@@ -169,7 +169,7 @@ ARGUMENT_SPEC = dict(
     search=dict(type="str"),
     key_states=dict(type="list", elements="str", choices=sorted(STATE_CODES), default=["active", "suspended", "deactivated"]),
     type=dict(type="str", choices=["root", "standard"]),
-    key_ring=dict(type="str"),
+    key_ring=dict(type="str", no_log=False),
     include=dict(type="list", elements="str", choices=["policies", "versions", "registrations"], default=[]),
 )
 

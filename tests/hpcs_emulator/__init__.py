@@ -8,4 +8,4 @@ Start it with ``PYTHONPATH=tests python3 -m hpcs_emulator`` or in-process with
 
 from __future__ import annotations
 
-__version__ = '0.1.0'
+__version__ = '0.2.0'

@@ -9,13 +9,18 @@ import logging
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import broker, control, iam, kms
+from . import (actions, aliases, broker, control, iam, import_token, instance_policies, key_policies, keyrings, kms,
+               lifecycle, registrations, rotation, routing, wrapping)
 from .context import STATE_KEY
 from .errors import KmsError
 from .middleware import CORRELATION_KEY, WRITE_ENDPOINTS_KEY, EmulatorMiddleware, classify
 from .state import EmulatorState
 
 LOG = logging.getLogger('hpcs_emulator')
+
+# Importing these modules registers their KMS routes on routing.bp (one module per resource).
+KMS_ROUTE_MODULES = (kms, lifecycle, actions, rotation, wrapping, aliases, keyrings, key_policies, instance_policies,
+                     registrations, import_token)
 
 
 def _kms_error_response(error: KmsError):
@@ -81,8 +86,8 @@ def create_app(state: EmulatorState | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.compact = True
     app.extensions[STATE_KEY] = state if state is not None else EmulatorState()
-    app.extensions[WRITE_ENDPOINTS_KEY] = dict(kms.WRITE_ENDPOINTS)
-    for blueprint in (iam.bp, broker.bp, kms.bp, control.bp):
+    app.extensions[WRITE_ENDPOINTS_KEY] = dict(routing.WRITE_ENDPOINTS)
+    for blueprint in (iam.bp, broker.bp, routing.bp, control.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(KmsError, _kms_error_response)
     app.register_error_handler(HTTPException, _http_error)

@@ -12,6 +12,7 @@ from .clock import format_time, parse_rfc3339
 from .config import ConfigError
 from .context import current_state
 from .faults import FaultError
+from .registrations import SeedError, remove as remove_registrations, seed as seed_registration
 
 bp = Blueprint('control', __name__, url_prefix='/_emulator')
 
@@ -140,3 +141,26 @@ def update_config():
     except ConfigError as exc:
         return _bad(str(exc))
     return jsonify(current_state().config.to_dict())
+
+
+@bp.route('/registrations', methods=['POST'])
+def add_registration():
+    try:
+        resource = seed_registration(current_state(), _body())
+    except SeedError as exc:
+        return _bad(str(exc), exc.status)
+    response = jsonify(resource)
+    response.status_code = 201
+    return response
+
+
+@bp.route('/registrations', methods=['DELETE'])
+def clear_registrations():
+    body = _body(required=False)
+    if body is None:
+        return _bad('body must be empty or a JSON object')
+    try:
+        removed = remove_registrations(current_state(), body)
+    except SeedError as exc:
+        return _bad(str(exc), exc.status)
+    return jsonify({'ok': True, 'removed': removed})

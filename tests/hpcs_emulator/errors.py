@@ -79,3 +79,19 @@ def bad_body(message: str) -> KmsError:
 
 def key_not_found() -> KmsError:
     return KmsError(404, 'KEY_NOT_FOUND_ERR', 'Key does not exist')
+
+
+def key_deleted() -> KmsError:
+    return KmsError(410, 'KEY_DELETED_ERR', 'The key has been deleted and is no longer available')
+
+
+def invalid_state(message: str) -> KmsError:
+    return KmsError(409, 'KEY_ACTION_INVALID_STATE_ERR', f'The key is not in a valid state for this action: {message}')
+
+
+def root_required(message: str = 'this action needs a root key') -> KmsError:
+    return KmsError(400, 'KEY_ROOT_REQ_ERR', f'Requested action can only be completed with a root key: {message}')
+
+
+def path_error(name: str, rule: str) -> KmsError:
+    return KmsError(400, 'INVALID_FIELD_ERR', f"The path_param '{name}' must be: {rule}", target=('path_param', name))

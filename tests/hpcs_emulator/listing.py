@@ -237,7 +237,9 @@ def select_keys(instance, query: KeyQuery, ring: str | None, now):
     if search is None:
         return _sorted(candidates, query.sort, now), metadata
     lookup = None
-    if UUID_RE.match(search.term):
+    if search.negate:
+        pass  # a negated search has no exact lookup
+    elif UUID_RE.match(search.term):
         lookup = instance.keys.get(search.term.lower())
     elif search.term in instance.aliases:
         lookup = instance.keys.get(instance.aliases[search.term])

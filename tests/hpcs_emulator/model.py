@@ -1,10 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""In-memory KMS model: keys (with versions), key rings, per-instance state.
+"""In-memory KMS model: keys (with versions, aliases, policies), key rings, registrations.
 
-Every mutation happens under EmulatorState.lock; these classes do no locking themselves.
-Later issues (rings, policies, rotation, wrap, import token, registrations) hang their
-data off InstanceState / Key: the slots are already here.
+The per-instance container is instance.InstanceState. Every mutation happens under
+EmulatorState.lock; these classes do no locking themselves.
 """
 
 from __future__ import annotations
@@ -12,15 +11,21 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime
+import os
+import uuid
 
 from .clock import format_time
 
 KEY_TYPE = 'application/vnd.ibm.kms.key+json'
+POLICY_TYPE = 'application/vnd.ibm.kms.policy+json'
 DEFAULT_RING = 'default'
 
 RESTORE_WINDOW = datetime.timedelta(days=30)
+RESTORE_NOT_BEFORE = datetime.timedelta(seconds=30)
 PURGE_ALLOWED_AFTER = datetime.timedelta(hours=4)
 PURGE_SCHEDULED_AFTER = datetime.timedelta(days=90)
+DUAL_AUTH_WINDOW = datetime.timedelta(days=7)
+ROTATION_MONTH = datetime.timedelta(days=30)
 
 STATE_PREACTIVE, STATE_ACTIVE, STATE_SUSPENDED, STATE_DEACTIVATED, STATE_DESTROYED = 0, 1, 2, 3, 5
 VALID_STATES = (0, 1, 2, 3, 5)
@@ -31,6 +36,9 @@ class KeyVersion:
     id: str
     creation_date: datetime.datetime
     material: bytes = dataclasses.field(repr=False)
+
+    def to_resource(self) -> dict:
+        return {'id': self.id, 'creationDate': format_time(self.creation_date)}
 
 
 @dataclasses.dataclass
@@ -48,6 +56,43 @@ class KeyRing:
         return resource
 
 
+@dataclasses.dataclass
+class KeyPolicy:
+    """A key-level policy: ``rotation`` ({enabled, interval_month?}) or ``dualAuthDelete`` ({enabled})."""
+
+    kind: str
+    id: str
+    data: dict
+    created_by: str
+    creation_date: datetime.datetime
+    updated_by: str
+    last_update_date: datetime.datetime
+
+    def to_resource(self, key_crn: str) -> dict:
+        return {'id': self.id, 'crn': f'{key_crn}:policy:{self.id}', 'type': POLICY_TYPE, self.kind: dict(self.data),
+                'createdBy': self.created_by, 'creationDate': format_time(self.creation_date),
+                'updatedBy': self.updated_by, 'lastUpdateDate': format_time(self.last_update_date)}
+
+
+@dataclasses.dataclass
+class Registration:
+    """A registration of a cloud resource with a root key (seeded through /_emulator/registrations)."""
+
+    key_id: str
+    resource_crn: str
+    prevent_key_deletion: bool
+    description: str
+    created_by: str
+    creation_date: datetime.datetime
+    key_version: KeyVersion = dataclasses.field(repr=False)
+
+    def to_resource(self, key) -> dict:
+        return {'keyId': self.key_id, 'keyName': key.name, 'resourceCrn': self.resource_crn, 'createdBy': self.created_by,
+                'creationDate': format_time(self.creation_date), 'updatedBy': self.created_by,
+                'lastUpdated': format_time(self.creation_date), 'description': self.description,
+                'preventKeyDeletion': self.prevent_key_deletion, 'keyVersion': self.key_version.to_resource()}
+
+
 @dataclasses.dataclass(eq=False)
 class Key:  # pylint: disable=too-many-instance-attributes
     id: str
@@ -62,25 +107,52 @@ class Key:  # pylint: disable=too-many-instance-attributes
     description: str | None = None
     expiration_date: datetime.datetime | None = None
     aliases: list = dataclasses.field(default_factory=list)
+    alias_meta: dict = dataclasses.field(default_factory=dict, repr=False)
     tags: list = dataclasses.field(default_factory=list)
     state: int = STATE_ACTIVE
     last_update_date: datetime.datetime | None = None
     last_rotate_date: datetime.datetime | None = None
     deletion_date: datetime.datetime | None = None
     deleted_by: str | None = None
-    dual_auth_delete: bool = False
     dual_auth_set_by: str | None = None
     dual_auth_expires: datetime.datetime | None = None
-    rotation: dict | None = None
-    policy_meta: dict = dataclasses.field(default_factory=dict)
+    policies: dict = dataclasses.field(default_factory=dict)
+    last_sync: datetime.datetime | None = None
 
     @property
     def material(self) -> bytes:
         return self.versions[-1].material
 
     @property
+    def latest_version(self) -> KeyVersion:
+        return self.versions[-1]
+
+    def version(self, version_id: str) -> KeyVersion | None:
+        return next((version for version in self.versions if version.id == version_id), None)
+
+    @property
     def deleted(self) -> bool:
         return self.state == STATE_DESTROYED
+
+    @property
+    def dual_auth_delete(self) -> bool:
+        policy = self.policies.get('dualAuthDelete')
+        return bool(policy and policy.data.get('enabled'))
+
+    @property
+    def rotation(self) -> dict | None:
+        policy = self.policies.get('rotation')
+        return dict(policy.data) if policy else None
+
+    def set_policy(self, kind: str, data: dict, iam_id: str, now: datetime.datetime) -> KeyPolicy:
+        """Create or replace a key policy (the one path used by PUT policies and policy overrides)."""
+        policy = self.policies.get(kind)
+        if policy is None:
+            policy = self.policies[kind] = KeyPolicy(kind, str(uuid.uuid4()), dict(data), iam_id, now, iam_id, now)
+        else:
+            policy.data, policy.updated_by, policy.last_update_date = dict(data), iam_id, now
+        self.last_update_date = now
+        return policy
 
     def state_at(self, now: datetime.datetime) -> int:
         """Current state; keys past their expirationDate are Deactivated (3)."""
@@ -99,35 +171,49 @@ class Key:  # pylint: disable=too-many-instance-attributes
     def purge_due(self, now: datetime.datetime) -> bool:
         return self.deleted and now >= self.deletion_date + PURGE_SCHEDULED_AFTER
 
+    def dual_auth_pending(self, now: datetime.datetime) -> bool:
+        return self.dual_auth_set_by is not None and self.dual_auth_expires is not None and now < self.dual_auth_expires
+
+    def rotate(self, material: bytes, now: datetime.datetime) -> KeyVersion:
+        version = KeyVersion(str(uuid.uuid4()), now, material)
+        self.versions.append(version)
+        self.bit_size = len(material) * 8
+        self.last_rotate_date = now
+        self.last_update_date = max(self.last_update_date or now, now)  # automatic rotations are back-dated
+        return version
+
+    def auto_rotate(self, now: datetime.datetime) -> None:
+        """Rotation policy: a new version every interval_month x 30 days (generated, active keys only)."""
+        rotation = self.rotation
+        if not rotation or not rotation.get('enabled') or self.imported or self.state_at(now) != STATE_ACTIVE:
+            return
+        interval = ROTATION_MONTH * rotation['interval_month']
+        base = max(self.last_rotate_date or self.creation_date, self.policies['rotation'].last_update_date)
+        while base + interval <= now:
+            base += interval
+            self.rotate(os.urandom(32), base)
+
     def dual_auth_resource(self, now: datetime.datetime) -> dict:
         result = {'enabled': self.dual_auth_delete}
         if self.dual_auth_delete:
-            pending = self.dual_auth_set_by is not None and self.dual_auth_expires is not None and now < self.dual_auth_expires
+            pending = self.dual_auth_pending(now)
             result['keySetForDeletion'] = pending
             if pending:
                 result['authExpiration'] = format_time(self.dual_auth_expires)
         return result
 
+    def crn(self, crn_base: str) -> str:
+        return f'{crn_base}:key:{self.id}'
+
     def to_resource(self, crn_base: str, now: datetime.datetime, include_payload: bool = False) -> dict:
         """The key as the API shows it (camelCase field names of the reference, section 5)."""
-        version = self.versions[-1]
-        resource = {
-            'type': KEY_TYPE,
-            'id': self.id,
-            'name': self.name,
-            'aliases': list(self.aliases),
-        }
+        resource = {'type': KEY_TYPE, 'id': self.id, 'name': self.name, 'aliases': list(self.aliases)}
         if self.description is not None:
             resource['description'] = self.description
         if self.tags:
             resource['tags'] = list(self.tags)
-        resource.update({
-            'state': self.state_at(now),
-            'extractable': self.extractable,
-            'crn': f'{crn_base}:key:{self.id}',
-            'imported': self.imported,
-            'keyRingID': self.key_ring,
-        })
+        resource.update({'state': self.state_at(now), 'extractable': self.extractable, 'crn': self.crn(crn_base),
+                         'imported': self.imported, 'keyRingID': self.key_ring})
         if self.expiration_date is not None:
             resource['expirationDate'] = format_time(self.expiration_date)
         resource.update({
@@ -141,10 +227,10 @@ class Key:  # pylint: disable=too-many-instance-attributes
         })
         if self.last_rotate_date is not None:
             resource['lastRotateDate'] = format_time(self.last_rotate_date)
-        resource['keyVersion'] = {'id': version.id, 'creationDate': format_time(version.creation_date)}
+        resource['keyVersion'] = self.latest_version.to_resource()
         resource['dualAuthDelete'] = self.dual_auth_resource(now)
         if self.rotation is not None:
-            resource['rotation'] = dict(self.rotation)
+            resource['rotation'] = self.rotation
         resource['deleted'] = self.deleted
         if self.deleted:
             resource.update({
@@ -159,56 +245,3 @@ class Key:  # pylint: disable=too-many-instance-attributes
         elif include_payload and self.extractable:
             resource['payload'] = base64.b64encode(self.material).decode('ascii')
         return resource
-
-
-class InstanceState:
-    """Keys, aliases, rings and (later) policies of one HPCS instance."""
-
-    def __init__(self, instance_id: str):
-        self.instance_id = instance_id
-        self.keys: dict = {}
-        self.aliases: dict = {}
-        self.rings: dict = {DEFAULT_RING: KeyRing(DEFAULT_RING)}
-        self.policies: dict = {}
-        self.import_token = None
-        self.registrations: list = []
-        self._deleted: set = set()
-
-    def allowed_network(self) -> str:
-        policy = self.policies.get('allowedNetwork') or {}
-        if policy.get('enabled'):
-            return (policy.get('attributes') or {}).get('allowed_network', 'public-and-private')
-        return 'public-and-private'
-
-    def add_key(self, key: Key) -> None:
-        self.keys[key.id] = key
-        for alias in key.aliases:
-            self.aliases[alias] = key.id
-
-    def mark_deleted(self, key: Key) -> None:
-        self._deleted.add(key.id)
-
-    def unmark_deleted(self, key: Key) -> None:
-        self._deleted.discard(key.id)
-
-    def purge(self, key_id: str) -> None:
-        """Remove a key for good (its aliases become free)."""
-        key = self.keys.pop(key_id, None)
-        self._deleted.discard(key_id)
-        if key is not None:
-            for alias in key.aliases:
-                if self.aliases.get(alias) == key_id:
-                    del self.aliases[alias]
-
-    def purge_due(self, now: datetime.datetime) -> None:
-        """Automatic purge of keys deleted 90 days ago or more."""
-        for key_id in [k for k in self._deleted if self.keys[k].purge_due(now)]:
-            self.purge(key_id)
-
-    def find_key(self, ref: str, now: datetime.datetime) -> Key | None:
-        """Look a key up by id (case-insensitive) or alias (case-sensitive)."""
-        self.purge_due(now)
-        key = self.keys.get(ref.lower())
-        if key is None and ref in self.aliases:
-            key = self.keys.get(self.aliases[ref])
-        return key

@@ -9,7 +9,7 @@ import threading
 from .clock import Clock
 from .config import Config
 from .faults import FaultManager
-from .model import InstanceState
+from .instance import InstanceState
 from .requestlog import RequestLog
 from .tokens import TokenService
 

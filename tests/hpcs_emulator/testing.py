@@ -84,3 +84,27 @@ class KmsClient:
 
     def delete_key(self, key_ref: str, prefer: str | None = None, **params) -> requests.Response:
         return self.request('DELETE', f'keys/{key_ref}', headers=self.headers(Prefer=prefer), params=params)
+
+    def action(self, key_ref: str, action: str, body=None, **kwargs) -> requests.Response:
+        """``POST /keys/<key>/actions/<action>`` with an optional JSON body."""
+        if body is not None:
+            kwargs['json'] = body
+        return self.request('POST', f'keys/{key_ref}/actions/{action}', **kwargs)
+
+
+def control(base_url: str, method: str, path: str, **kwargs) -> requests.Response:
+    """Call a control endpoint, e.g. ``control(url, 'POST', 'registrations', json={...})``."""
+    kwargs.setdefault('timeout', 30)
+    return requests.request(method, f'{base_url.rstrip("/")}/_emulator/{path.lstrip("/")}', **kwargs)
+
+
+def expect_error(response: requests.Response, status: int, code: str) -> dict:
+    """Assert a section 8.1 error envelope with ``status`` and reason ``code``; return the reason."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body['metadata'] == {'collectionType': 'application/vnd.ibm.kms.error+json', 'collectionTotal': 1}
+    error = body['resources'][0]
+    assert error['errorMsg'].endswith(f"Please see 'reasons' for more details ({code})"), error['errorMsg']
+    reason = error['reasons'][0]
+    assert reason['code'] == code and reason['status'] == status
+    return reason

@@ -71,7 +71,7 @@ def canonical_fields(obj: dict, allowed: tuple) -> dict:
     return result
 
 
-def _typed(value, kind, name: str):
+def typed(value, kind, name: str):
     if kind is int:
         ok = isinstance(value, int) and not isinstance(value, bool)
     else:
@@ -81,33 +81,39 @@ def _typed(value, kind, name: str):
     return value
 
 
-def single_resource(body, collection_type: str) -> dict:
-    """Validate the metadata/resources envelope of a write and return its only resource."""
+def collection_resources(body, collection_type: str, low: int = 1, high: int = 1) -> list:
+    """Validate the metadata/resources envelope of a write and return its resources (``low``..``high`` of them)."""
     if not isinstance(body, dict):
         raise bad_body('the body must be a JSON object')
     top = canonical_fields(body, ('metadata', 'resources'))
     if 'metadata' not in top or 'resources' not in top:
         raise bad_body("the body must contain 'metadata' and 'resources'")
-    metadata = canonical_fields(_typed(top['metadata'], dict, 'metadata'), ('collectionType', 'collectionTotal'))
-    resources = _typed(top['resources'], list, 'resources')
+    metadata = canonical_fields(typed(top['metadata'], dict, 'metadata'), ('collectionType', 'collectionTotal'))
+    resources = typed(top['resources'], list, 'resources')
     if metadata.get('collectionType') != collection_type:
         raise field_error('collectionType', f"'{collection_type}'")
-    total = _typed(metadata.get('collectionTotal'), int, 'collectionTotal')
+    total = typed(metadata.get('collectionTotal'), int, 'collectionTotal')
     if total != len(resources):
         raise KmsError(400, 'COLLECTION_TOTAL_MISMATCH_ERR',
                        'The value specified for collectionTotal does not match the number of resources in the collection',
                        target=('field', 'collectionTotal'))
-    if len(resources) != 1:
+    if not low <= len(resources) <= high:
+        allowed = f'exactly {low}' if low == high else f'{low} to {high}'
         raise KmsError(400, 'NUM_COLLECTION_RESOURCE_ERR',
-                       'The number of resources in the collection is not supported: exactly 1 resource is allowed',
+                       f'The number of resources in the collection is not supported: {allowed} resource(s) allowed',
                        target=('field', 'resources'))
-    return _typed(resources[0], dict, 'resources')
+    return [typed(resource, dict, 'resources') for resource in resources]
 
 
-def validate_alias(alias, name: str = 'aliases') -> str:
+def single_resource(body, collection_type: str) -> dict:
+    """Validate the envelope of a one-resource write and return the resource."""
+    return collection_resources(body, collection_type)[0]
+
+
+def validate_alias(alias, name: str = 'aliases', kind: str = 'field') -> str:
     rule = 'a string of 2 to 90 characters [A-Za-z0-9_-], not a UUID and not a reserved word'
     if not isinstance(alias, str) or not ALIAS_RE.match(alias) or UUID_RE.match(alias) or alias.lower() in RESERVED_ALIASES:
-        raise field_error(name, rule)
+        raise KmsError(400, 'INVALID_FIELD_ERR', f"The {kind} '{name}' must be: {rule}", target=(kind, name))
     return alias
 
 
@@ -139,7 +145,7 @@ def _string_field(fields: dict, name: str, low: int, high: int, required: bool =
         if required:
             raise field_error(name, f'a string of {low} to {high} characters')
         return None
-    value = _typed(fields[name], str, name)
+    value = typed(fields[name], str, name)
     if not low <= len(value) <= high:
         raise field_error(name, f'a string of {low} to {high} characters')
     return value
@@ -148,7 +154,7 @@ def _string_field(fields: dict, name: str, low: int, high: int, required: bool =
 def _aliases(value) -> list:
     if value is None:
         return []
-    _typed(value, list, 'aliases')
+    typed(value, list, 'aliases')
     if len(value) > MAX_ALIASES:
         raise field_error('aliases', f'an array of at most {MAX_ALIASES} aliases')
     aliases = [validate_alias(alias) for alias in value]
@@ -160,7 +166,7 @@ def _aliases(value) -> list:
 def _tags(value) -> list:
     if value is None:
         return []
-    _typed(value, list, 'tags')
+    typed(value, list, 'tags')
     rule = 'an array of at most 30 tags of 2 to 30 characters without < > , : & |'
     if len(value) > 30:
         raise field_error('tags', rule)
@@ -170,7 +176,7 @@ def _tags(value) -> list:
     return list(value)
 
 
-def _material(fields: dict, extractable: bool):
+def parse_material(fields: dict, extractable: bool):
     """Return (plain material, secure import dict) from payload/encryptedNonce/iv."""
     nonce, init_vector = fields.get('encryptedNonce'), fields.get('iv')
     if fields.get('encryptionAlgorithm') is not None and nonce is None and init_vector is None:
@@ -197,30 +203,33 @@ def _material(fields: dict, extractable: bool):
     return material, None
 
 
-def _rotation(value, extractable: bool):
+def parse_rotation(value, extractable: bool, previous: dict | None = None):
+    """A rotation policy ``{enabled?, interval_month?}``; ``previous`` supplies a missing interval."""
     if value is None:
         return None
-    rotation = canonical_fields(_typed(value, dict, 'rotation'), ('enabled', 'interval_month'))
+    rotation = canonical_fields(typed(value, dict, 'rotation'), ('enabled', 'interval_month'))
     if extractable:
         raise KmsError(400, 'KEY_ROOT_REQ_ERR',
                        'Requested action can only be completed with a root key: Rotation policy cannot be set on a standard key')
-    enabled = _typed(rotation.get('enabled', True), bool, 'enabled')
+    enabled = typed(rotation.get('enabled', True), bool, 'enabled')
     interval = rotation.get('interval_month')
+    if interval is None and previous is not None:
+        interval = previous.get('interval_month')
     if interval is None and not enabled:
         return {'enabled': False}
-    interval = _typed(interval, int, 'interval_month') if interval is not None else None
+    interval = typed(interval, int, 'interval_month') if interval is not None else None
     if interval is None or not 1 <= interval <= 12:
         raise field_error('interval_month', 'an integer between 1 and 12 (inclusive)')
     return {'enabled': enabled, 'interval_month': interval}
 
 
-def _dual_auth(value):
+def parse_dual_auth(value):
     if value is None:
         return None
-    dual = canonical_fields(_typed(value, dict, 'dualAuthDelete'), ('enabled',))
+    dual = canonical_fields(typed(value, dict, 'dualAuthDelete'), ('enabled',))
     if 'enabled' not in dual:
         raise field_error('enabled', 'true or false')
-    return _typed(dual['enabled'], bool, 'enabled')
+    return typed(dual['enabled'], bool, 'enabled')
 
 
 def parse_key_create(resource: dict, overrides: bool, now) -> KeySpec:
@@ -230,17 +239,17 @@ def parse_key_create(resource: dict, overrides: bool, now) -> KeySpec:
         raise field_error('type', f"'{KEY_TYPE}'")
     name = _string_field(fields, 'name', 2, 90, required=True)
     extractable = fields.get('extractable')
-    extractable = True if extractable is None else _typed(extractable, bool, 'extractable')
+    extractable = True if extractable is None else typed(extractable, bool, 'extractable')
     spec = KeySpec(name=name, extractable=extractable)
     spec.description = _string_field(fields, 'description', 2, 240)
     if fields.get('expirationDate') is not None:
-        spec.expiration_date = parse_rfc3339(_typed(fields['expirationDate'], str, 'expirationDate'))
+        spec.expiration_date = parse_rfc3339(typed(fields['expirationDate'], str, 'expirationDate'))
         if spec.expiration_date is None or spec.expiration_date <= now:
             raise field_error('expirationDate', 'a date in RFC 3339 format later than the current time')
     spec.aliases = _aliases(fields.get('aliases'))
     spec.tags = _tags(fields.get('tags'))
-    spec.material, spec.secure_import = _material(fields, extractable)
+    spec.material, spec.secure_import = parse_material(fields, extractable)
     if overrides:
-        spec.rotation = _rotation(fields.get('rotation'), extractable)
-        spec.dual_auth_delete = _dual_auth(fields.get('dualAuthDelete'))
+        spec.rotation = parse_rotation(fields.get('rotation'), extractable)
+        spec.dual_auth_delete = parse_dual_auth(fields.get('dualAuthDelete'))
     return spec

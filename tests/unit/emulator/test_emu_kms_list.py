@@ -4,9 +4,13 @@
 
 from __future__ import annotations
 
+import datetime
+import uuid
+
 import pytest
 
-from hpcs_emulator.testing import KEY_TYPE
+from hpcs_emulator.model import Key, KeyVersion
+from hpcs_emulator.testing import INSTANCE_A, KEY_TYPE
 
 
 def _ids(response) -> list:
@@ -134,3 +138,64 @@ def test_registrations_route_is_not_shadowed(alice):
     key = alice.new_key('registered')
     assert alice.request('GET', f'keys/{key["id"]}/registrations').json()['resources'] == []
     assert alice.request('GET', 'keys/nope/registrations').status_code == 404
+
+
+def _seed_keys(emu, count: int, extractable: bool) -> None:
+    """Put ``count`` keys straight into instance A's state (creating 5,000 keys over HTTP is slow)."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    with emu.state.lock:
+        instance = emu.state.instance(INSTANCE_A)
+        for index in range(count):
+            key_id = str(uuid.uuid4())
+            instance.add_key(Key(id=key_id, name=f'seeded-{index}', extractable=extractable, imported=False,
+                                 key_ring='default', created_by='IBMid-alice', creation_date=now,
+                                 versions=[KeyVersion(key_id, now, b'\0' * 32)]))
+
+
+def test_search_too_broad(alice, emu):
+    _seed_keys(emu, 5001, extractable=False)
+    target = alice.new_key('needle', extractable=True, aliases=['the-needle'])
+    reason = _reason(alice.list_keys(search='needle'), 'KEY_SEARCH_TOO_BROAD')
+    assert reason['target'] == {'type': 'query_param', 'name': 'search'}
+    # an exact lookup (full id or alias) that hits is returned, flagged incomplete
+    for term in (target['id'], 'the-needle', 'alias:the-needle'):
+        body = alice.list_keys(search=term).json()
+        assert [key['id'] for key in body['resources']] == [target['id']]
+        assert body['metadata']['incompleteSearch'] is True
+    # narrowing the searchable set below 5,000 keys makes a normal search possible
+    narrowed = alice.list_keys(search='needle', extractable='true').json()
+    assert [key['id'] for key in narrowed['resources']] == [target['id']]
+    assert narrowed['metadata']['incompleteSearch'] is False
+    _reason(alice.list_keys(search='seeded-100', filter='extractable=false'), 'KEY_SEARCH_TOO_BROAD')
+
+
+def test_search_lookup_comes_first_and_not_has_no_lookup(alice):
+    first = alice.new_key('zzz-first', aliases=['abc'])
+    second = alice.new_key('abc-named')
+    ids = _ids(alice.list_keys(search='abc', sort='-id'))
+    assert ids[0] == first['id'] and set(ids) == {first['id'], second['id']}
+    assert _ids(alice.list_keys(search='not:abc')) == []
+    assert _ids(alice.list_keys(search=f'not:{first["id"]}')) == sorted([first['id'], second['id']])
+    assert _ids(alice.list_keys(search='exact:ABC')) == []
+    assert _ids(alice.list_keys(search='name:exact:abc-named')) == [second['id']]
+
+
+def test_sort_and_filter_on_lifecycle_dates(alice, emu):
+    keep = alice.new_key('keep')
+    emu.state.clock.advance(10)
+    alice.forget_token()
+    rotated = alice.new_key('rotated')
+    alice.action(rotated['id'], 'rotate')
+    gone = alice.new_key('gone')
+    alice.delete_key(gone['id'])
+    assert _ids(alice.list_keys(filter='lastRotateDate=none')) == [keep['id']]
+    rotate_date = alice.get_key(rotated['id']).json()['resources'][0]['lastRotateDate']
+    assert _ids(alice.list_keys(filter=f'lastRotateDate=gte:"{rotate_date}"')) == [rotated['id']]
+    assert _ids(alice.list_keys(state='1,5', sort='-deletionDate'))[0] == gone['id']
+    assert _ids(alice.list_keys(state='5', filter='deletionDate=lte:"2999-01-01T00:00:00Z"')) == [gone['id']]
+    assert _ids(alice.list_keys(sort='lastRotateDate,id'))[-1] == rotated['id']
+    assert _ids(alice.list_keys(filter=f'creationDate=gt:"{keep["creationDate"]}" creationDate=lt:"2999-01-01T00:00:00Z"')) == [
+        rotated['id']]
+    _reason(alice.list_keys(filter='creationDate=gt:"2020-01-01T00:00:00Z" creationDate=gt:"2020-01-01T00:00:00Z" '
+                                   'creationDate=gt:"2020-01-01T00:00:00Z" creationDate=gt:"2020-01-01T00:00:00Z"'),
+            'INVALID_QUERY_PARAM_ERR')
