@@ -107,7 +107,7 @@ def test_rotate_representation(alice):
 
 def test_versions_listing(alice, emu):
     key = alice.new_key('versioned')
-    for _ in range(3):
+    for dummy in range(3):
         alice.action(key['id'], 'rotate')
         _advance(emu, alice, 3600)
     body = alice.request('GET', f'keys/{key["id"]}/versions').json()

@@ -232,10 +232,10 @@ def test_sdk_instance_policies_import_token_and_registrations(service, emu):
     material = os.urandom(32)
     public_key = serialization.load_pem_public_key(base64.b64decode(token['payload']))
     init_vector = os.urandom(12)
-    resource = {'payload': base64.b64encode(public_key.encrypt(material, asym_padding.OAEP(
-                    mgf=asym_padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None))).decode(),
-                'encryptedNonce': base64.b64encode(AESGCM(material).encrypt(
-                    init_vector, base64.b64decode(token['nonce']), None)).decode(),
+    oaep = asym_padding.OAEP(mgf=asym_padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    encrypted_nonce = AESGCM(material).encrypt(init_vector, base64.b64decode(token['nonce']), None)
+    resource = {'payload': base64.b64encode(public_key.encrypt(material, oaep)).decode(),
+                'encryptedNonce': base64.b64encode(encrypted_nonce).decode(),
                 'iv': base64.b64encode(init_vector).decode(), 'encryptionAlgorithm': 'RSAES_OAEP_SHA_256'}
     imported = service.create_key(INSTANCE_A, json.dumps(key_body('sdk-secure', False, **resource)))
     assert imported.get_status_code() == 201 and imported.get_result()['resources'][0]['imported'] is True
