@@ -70,13 +70,22 @@ class KeyService(object):
 
     # -- present -----------------------------------------------------------------------
     def present(self, spec):
-        current = self.finder.locate(spec)
+        # In check mode nothing can be learnt from a refused create, so every alias is looked up first.
+        current = self.finder.locate(spec, thorough=self.check_mode or not spec.name)
         if current is None:
             if spec.key_id:
                 raise HsCryptoError("%s does not exist (or was purged); key_id cannot name a key to create: give name instead" % spec.label)
             if not spec.name:
                 raise HsCryptoError("No key has the alias(es) %s; name is required to create the key" % ", ".join(spec.aliases))
-            return self.create(spec)
+            try:
+                return self.create(spec)
+            except ApiError as exc:
+                # An alias held by another key makes the service refuse the create (nothing was made):
+                # that key is the one the task means.
+                holder = self.finder.by_aliases(spec.aliases[1:]) if exc.status in (400, 409) and spec.aliases else None
+                if holder is None:
+                    raise
+                current = holder
         if is_deleted(current):
             raise HsCryptoError("%s (%s) is deleted; use state=restored to restore it within 30 days of its deletion%s"
                                 % (spec.label, current.get("id"), ", or purge it (state=purged) to free its aliases" if current.get("aliases") else ""))
@@ -169,7 +178,8 @@ class KeyService(object):
                     raise
                 if attempt >= self.attempts:
                     raise
-                self._sleep(min(2 ** attempt, 10))
+                # Give the service a moment, then ask whether the key was made before sending anything again.
+                self._sleep(min(0.5 * 2 ** (attempt - 1), 5.0))
                 found = self.finder.locate(spec)
                 if found is not None:
                     return found

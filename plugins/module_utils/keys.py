@@ -141,24 +141,37 @@ class KeyFinder(object):
             found = self.kms.list_all("keys", params=params, context=context)
         return [k for k in found if k.get("name") == name and k.get("state") in states]
 
-    def locate(self, spec, deleted=False):
+    def locate(self, spec, deleted=False, thorough=True):
         """The key ``spec`` designates, or None.
 
-        ``key_id`` wins, then the first alias that resolves, then the exact name
-        (live keys, or deleted ones when ``deleted``). More than one match by
-        name raises ``AmbiguousKeyError`` listing the ids.
+        ``key_id`` wins, then the first alias, then the exact name (live keys,
+        or deleted ones when ``deleted``; more than one match raises
+        ``AmbiguousKeyError`` listing the ids), then the other aliases. With
+        ``thorough=False`` the other aliases are left out: a create that names
+        an alias held by another key is refused by the service, and the caller
+        then asks ``by_aliases`` — so a new key costs two reads, not one per alias.
         """
         if spec.key_id:
             return self.get(spec.key_id, context="Reading %s" % spec.label)
-        for alias in spec.aliases or ():
+        aliases = list(spec.aliases or ())
+        if aliases:
+            found = self.get(aliases[0], context="Reading the key with alias %s" % aliases[0])
+            if found is not None:
+                return found
+        if spec.name:
+            matches = self.by_name(spec.name, states=(DELETED,) if deleted else LIVE_STATES)
+            if len(matches) > 1:
+                raise AmbiguousKeyError(
+                    "%d %skeys are named %r (%s); key names are not unique, so set key_id or aliases to say which one"
+                    % (len(matches), "deleted " if deleted else "", spec.name, ", ".join(sorted(k.get("id") for k in matches))))
+            if matches:
+                return matches[0]
+        return self.by_aliases(aliases[1:]) if thorough else None
+
+    def by_aliases(self, aliases):
+        """The key holding the first of ``aliases`` that resolves, or None."""
+        for alias in aliases:
             found = self.get(alias, context="Reading the key with alias %s" % alias)
             if found is not None:
                 return found
-        if not spec.name:
-            return None
-        matches = self.by_name(spec.name, states=(DELETED,) if deleted else LIVE_STATES)
-        if len(matches) > 1:
-            raise AmbiguousKeyError(
-                "%d %skeys are named %r (%s); key names are not unique, so set key_id or aliases to say which one"
-                % (len(matches), "deleted " if deleted else "", spec.name, ", ".join(sorted(k.get("id") for k in matches))))
-        return matches[0] if matches else None
+        return None

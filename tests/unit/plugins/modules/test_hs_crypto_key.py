@@ -42,8 +42,8 @@ def test_create_with_aliases_ring_and_policies_is_one_request(run, hsc):
     assert key["dual_auth_delete"]["enabled"] is True
     sent = hsc.requests_since(mark)
     assert [(e["method"], e["route"]) for e in sent if e["write"]] == [("POST", "POST /api/v2/keys_with_policy_overrides")]
-    # lookup: the first alias (404), the second alias (404), the name search; then the create
-    assert len(sent) == 4
+    # the lookup proves the key is new with two reads (the first alias, the name search); then the one create
+    assert [e["route"] for e in sent] == ["GET /api/v2/keys/<key_id>", "GET /api/v2/keys", "POST /api/v2/keys_with_policy_overrides"]
 
 
 @pytest.mark.parametrize("identity_args", [lambda key: {"key_id": key["id"]}, lambda key: {"aliases": ["k1-alias"]},
@@ -215,3 +215,27 @@ def test_registrations_block_delete_and_are_named(run, hsc):
     assert result["error"]["codes"] == ["PROTECTED_RESOURCE_ERR"]
     failed, forced = run(aliases=["k10"], state="absent", force=True)
     assert not failed and forced["actions"] == ["delete"]
+
+
+def test_alias_held_by_another_key_makes_that_key_the_one(run, hsc):
+    failed, first = run(name="holder", aliases=["held-alias"])
+    assert not failed
+    # a1 is new, the name is new, but held-alias belongs to "holder": the task means that key
+    failed, result = run(name="holder", aliases=["new-alias", "held-alias"])
+    assert not failed, result.get("msg")
+    assert result["key"]["id"] == first["key"]["id"]
+    assert result["actions"] == ["add_alias:new-alias"]
+    listing = hsc.kms("GET", "keys").json()["resources"]
+    assert len(listing) == 1
+
+
+def test_alias_held_by_a_differently_named_key_is_a_conflict(run):
+    run(name="owner", aliases=["taken"])
+    failed, result = run(name="newcomer", aliases=["fresh", "taken"])
+    assert failed and "cannot be changed: name" in result["msg"]
+
+
+def test_check_mode_looks_up_every_alias(run, hsc):
+    failed, first = run(name="holder2", aliases=["held2"])
+    failed, result = run(check_mode=True, name="holder2", aliases=["new2", "held2"])
+    assert not failed and result["actions"] == ["add_alias:new2"] and result["key"]["id"] == first["key"]["id"]
