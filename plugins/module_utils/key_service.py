@@ -60,7 +60,10 @@ class KeyService(object):
     def __init__(self, kms, check_mode=False, finder=None, sleep=None, attempts=3):
         self.kms = kms
         self.check_mode = check_mode
-        self.finder = finder or KeyFinder(kms)
+        # ``finder`` answers lookups (one GET each, or an index built from one listing for a batch);
+        # ``network`` always asks the service, for the look-again after a failed create.
+        self.network = KeyFinder(kms)
+        self.finder = finder or self.network
         self._sleep = sleep or time.sleep
         self.attempts = attempts
 
@@ -110,7 +113,7 @@ class KeyService(object):
             elif key_type(current) == "standard" and not spec.secure_import:
                 material = current.get("payload")
                 if material is None:
-                    material = self.finder.get(current["id"]).get("payload")
+                    material = self.finder.fetch(current["id"]).get("payload")
                 if material is not None and decode_base64(material, "payload") != decode_base64(spec.payload, "payload"):
                     problems.append("payload (the key holds other key material)")
         if problems:
@@ -157,7 +160,7 @@ class KeyService(object):
                 outcome.after["state"] = 2
             else:
                 self._action(outcome.after, "disable")
-                outcome.after = self.finder.get(outcome.after["id"])
+                outcome.after = self.finder.fetch(outcome.after["id"])
         return outcome
 
     def _send_create(self, spec, path, resource):
@@ -171,7 +174,8 @@ class KeyService(object):
                                           context="Creating %s" % spec.label)
                 created = result.resource
                 if not created or "id" not in created or "state" not in created:
-                    created = self.finder.get(created["id"]) if created and created.get("id") else self.finder.locate(spec)
+                    created = self.network.get(created["id"]) if created and created.get("id") else self.network.locate(spec)
+                self.finder.remember(created)
                 return created
             except (TransportError, ApiError) as exc:
                 if isinstance(exc, ApiError) and not (exc.status >= 500 and exc.status != 501):
@@ -180,8 +184,9 @@ class KeyService(object):
                     raise
                 # Give the service a moment, then ask whether the key was made before sending anything again.
                 self._sleep(min(0.5 * 2 ** (attempt - 1), 5.0))
-                found = self.finder.locate(spec)
+                found = self.network.locate(spec)
                 if found is not None:
+                    self.finder.remember(found)
                     return found
 
     def _predict_new(self, spec, resource):
@@ -263,7 +268,7 @@ class KeyService(object):
             if action == "move_key_ring":
                 ring = spec.key_ring
         if outcome.actions:
-            outcome.after = predicted if self.check_mode else self.finder.get(key_id)
+            outcome.after = predicted if self.check_mode else self.finder.fetch(key_id)
         return outcome
 
     def _action(self, raw, action):
@@ -286,7 +291,7 @@ class KeyService(object):
                 outcome.after = self._predicted(current, dualAuthDelete=dict(dual, keySetForDeletion=True))
             else:
                 self._action(current, "setKeyForDeletion")
-                outcome.after = self.finder.get(key_id)
+                outcome.after = self.finder.fetch(key_id)
             return outcome
         outcome.actions.append("delete")
         if self.check_mode:
@@ -300,7 +305,7 @@ class KeyService(object):
                                       key_ring=current.get("keyRingID"), prefer=REPRESENTATION, context="Deleting key %s" % key_id)
         except ApiError as exc:
             if exc.status == 410:  # deleted meanwhile (or our earlier attempt's answer was lost)
-                outcome.after = self.finder.get(key_id)
+                outcome.after = self.finder.fetch(key_id)
                 return outcome
             if exc.has_code("AUTHORIZATIONS_NOT_MET"):
                 outcome.actions = []
@@ -311,7 +316,8 @@ class KeyService(object):
             if exc.has_code("PROTECTED_RESOURCE_ERR") or exc.has_code("PREV_KEY_DEL_ERR"):
                 raise self._blocked_by_registrations(key_id, exc)
             raise
-        outcome.after = result.resource or self.finder.get(key_id)
+        outcome.after = result.resource or self.finder.fetch(key_id)
+        self.finder.remember(outcome.after)
         return outcome
 
     def _blocked_by_registrations(self, key_id, exc):
@@ -342,7 +348,8 @@ class KeyService(object):
             return outcome
         result = self.kms.request("POST", "keys/%s/restore" % current["id"], key_ring=current.get("keyRingID"),
                                   context="Restoring key %s" % current["id"])
-        outcome.after = result.resource if result.resource and "state" in result.resource else self.finder.get(current["id"])
+        outcome.after = result.resource if result.resource and "state" in result.resource else self.finder.fetch(current["id"])
+        self.finder.remember(outcome.after)
         return outcome
 
     def purged(self, spec):
@@ -369,10 +376,12 @@ class KeyService(object):
                              context="Purging key %s" % current["id"])
         except ApiError as exc:
             if exc.status == 404:
+                self.finder.forget(current)
                 return outcome
             if exc.has_code("REQ_TOO_EARLY_ERR"):
                 exc.message = "%s (purging is possible from %s)" % (exc.message, current.get("purgeAllowedFrom"))
             raise
+        self.finder.forget(current)
         return outcome
 
     @staticmethod

@@ -108,6 +108,30 @@ def decode_base64(value, option):
         raise ConfigurationError("%s must be base64-encoded (standard alphabet, with padding)" % option)
 
 
+def key_argument_spec():
+    """The options of one key: hs_crypto_key's own, and the suboptions of each hs_crypto_key_batch entry."""
+    return dict(
+        state=dict(type="str", choices=list(KEY_STATES), default="present"),
+        key_id=dict(type="str"),
+        name=dict(type="str"),
+        aliases=dict(type="list", elements="str"),
+        purge_aliases=dict(type="bool", default=False),
+        type=dict(type="str", choices=list(KEY_TYPES)),
+        description=dict(type="str"),
+        expiration_date=dict(type="str"),
+        key_ring=dict(type="str", no_log=False),
+        payload=dict(type="str", no_log=True),
+        encrypted_nonce=dict(type="str", no_log=True),
+        iv=dict(type="str", no_log=True),
+        encryption_algorithm=dict(type="str", choices=list(ENCRYPTION_ALGORITHMS)),
+        enabled=dict(type="bool"),
+        rotation=dict(type="dict", options=dict(enabled=dict(type="bool"), interval_month=dict(type="int"))),
+        dual_auth_delete=dict(type="bool"),
+        force=dict(type="bool", default=False),
+        cancel_deletion=dict(type="bool", default=False),
+    )
+
+
 class KeySpec(object):
     """One key as the user wants it. ``None`` means "not set": leave that attribute alone."""
 

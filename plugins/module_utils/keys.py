@@ -168,6 +168,16 @@ class KeyFinder(object):
                 return matches[0]
         return self.by_aliases(aliases[1:]) if thorough else None
 
+    def fetch(self, key_id):
+        """The key as the service holds it now (a read-back after a change)."""
+        return self.get(key_id, context="Reading key %s" % key_id)
+
+    def remember(self, raw):
+        """Learn about a key this run created or changed (nothing to do when every lookup asks the service)."""
+
+    def forget(self, raw):
+        """Learn that a key is gone (purged)."""
+
     def by_aliases(self, aliases):
         """The key holding the first of ``aliases`` that resolves, or None."""
         for alias in aliases:

@@ -327,29 +327,10 @@ correlation_id:
 """
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_service import KeyConflict, KeyService
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import ENCRYPTION_ALGORITHMS, KEY_STATES, KEY_TYPES, KeySpec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import KeySpec, key_argument_spec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
 
-ARGUMENT_SPEC = dict(
-    state=dict(type="str", choices=list(KEY_STATES), default="present"),
-    key_id=dict(type="str"),
-    name=dict(type="str"),
-    aliases=dict(type="list", elements="str"),
-    purge_aliases=dict(type="bool", default=False),
-    type=dict(type="str", choices=list(KEY_TYPES)),
-    description=dict(type="str"),
-    expiration_date=dict(type="str"),
-    key_ring=dict(type="str", no_log=False),
-    payload=dict(type="str", no_log=True),
-    encrypted_nonce=dict(type="str", no_log=True),
-    iv=dict(type="str", no_log=True),
-    encryption_algorithm=dict(type="str", choices=list(ENCRYPTION_ALGORITHMS)),
-    enabled=dict(type="bool"),
-    rotation=dict(type="dict", options=dict(enabled=dict(type="bool"), interval_month=dict(type="int"))),
-    dual_auth_delete=dict(type="bool"),
-    force=dict(type="bool", default=False),
-    cancel_deletion=dict(type="bool", default=False),
-)
+ARGUMENT_SPEC = key_argument_spec()
 
 
 def converge(module):

@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ibm.hs_crypto contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Converge many keys of one instance in one module call.
+
+Every key of the instance (deleted ones included, until purged) is read with one
+listing (one request per 5,000 keys) into a ``KeyIndex``; each desired key is
+then found in the index with the single-key identity rules and converged by the
+same ``KeyService`` as ``hs_crypto_key``. An unchanged key costs no request at
+all, so a re-run of N keys is one listing whatever N is.
+"""
+
+import copy
+
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, HsCryptoError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_service import KeyConflict, KeyService
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import KeySpec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import LIVE_STATES, KeyFinder
+
+ALL_STATES = (0, 1, 2, 3, 5)
+
+
+class KeyIndex(object):
+    """Keys by id, alias and name, from one listing; kept current as the run changes keys."""
+
+    def __init__(self, raws=()):
+        self.by_id = {}
+        for raw in raws:
+            self.put(raw)
+
+    def put(self, raw):
+        if raw and raw.get("id"):
+            self.by_id[raw["id"]] = raw
+
+    def drop(self, key_id):
+        self.by_id.pop(key_id, None)
+
+    def named(self, name, states):
+        return [raw for raw in self.by_id.values() if raw.get("name") == name and raw.get("state") in states]
+
+
+class IndexedFinder(KeyFinder):
+    """A ``KeyFinder`` that answers lookups from a ``KeyIndex`` instead of asking the service."""
+
+    def __init__(self, kms, index):
+        super(IndexedFinder, self).__init__(kms)
+        self.index = index
+        self._alias_map = None
+
+    def _aliases(self):
+        if self._alias_map is None:
+            self._alias_map = {}
+            for raw in self.index.by_id.values():
+                for alias in raw.get("aliases") or ():
+                    self._alias_map[alias] = raw["id"]
+        return self._alias_map
+
+    def get(self, ref, context=None):
+        if ref in self.index.by_id:
+            return copy.deepcopy(self.index.by_id[ref])
+        key_id = self._aliases().get(ref)
+        return copy.deepcopy(self.index.by_id[key_id]) if key_id else None
+
+    def by_name(self, name, states=LIVE_STATES):
+        return [copy.deepcopy(raw) for raw in self.index.named(name, states)]
+
+    def fetch(self, key_id):
+        raw = super(IndexedFinder, self).get(key_id, context="Reading key %s" % key_id)
+        self.remember(raw)
+        return raw
+
+    def remember(self, raw):
+        if raw and raw.get("id"):
+            self.index.put(copy.deepcopy(raw))
+            self._alias_map = None
+
+    def forget(self, raw):
+        if raw and raw.get("id"):
+            self.index.drop(raw["id"])
+            self._alias_map = None
+
+
+def parse_specs(entries):
+    """Check every entry (``crypto_keys[i].<option>`` in messages) and that no two entries claim one key."""
+    specs = [KeySpec.from_params(entry, prefix="crypto_keys[%d]." % i) for i, entry in enumerate(entries)]
+    claimed = {}
+    for i, spec in enumerate(specs):
+        claims = [("key_id", spec.key_id)] if spec.key_id else []
+        claims += [("alias", alias) for alias in spec.aliases or ()]
+        if not spec.key_id and spec.name:
+            # A name is a fallback identity: a second entry with it would find the first entry's key by name.
+            claims.append(("name", spec.name))
+        for kind, value in claims:
+            if (kind, value) in claimed:
+                raise ConfigurationError("crypto_keys[%d] and crypto_keys[%d] both designate the %s %r; each key may be listed once "
+                                         "(keys that share a name need their key_id in the list)" % (claimed[(kind, value)], i, kind, value))
+            claimed[(kind, value)] = i
+    return specs
+
+
+def label(spec):
+    return spec.key_id or (spec.aliases[0] if spec.aliases else spec.name)
+
+
+def converge_all(kms, specs, check_mode=False, redact=None):
+    """Converge every spec; a failing key is reported in its own result and does not stop the others."""
+    listing = kms.list_all("keys", params={"state": ",".join(str(s) for s in ALL_STATES)}, context="Listing the keys of the instance")
+    finder = IndexedFinder(kms, KeyIndex(listing))
+    service = KeyService(kms, check_mode=check_mode, finder=finder)
+    results = []
+    for spec in specs:
+        item = {"item": label(spec), "state": spec.state}
+        try:
+            outcome = service.converge(spec).result()
+        except KeyConflict as exc:
+            item.update(failed=True, changed=False, actions=[], key=None, msg=_text(exc, redact), diff=exc.diff)
+        except HsCryptoError as exc:
+            item.update(failed=True, changed=False, actions=[], key=None, msg=_text(exc, redact), error=exc.to_dict(),
+                        diff={"before": {}, "after": {}})
+        else:
+            item.update(failed=False, changed=outcome["changed"], actions=outcome["actions"], key=outcome["key"], diff=outcome["diff"])
+            if outcome["msg"]:
+                item["msg"] = outcome["msg"]
+        results.append(item)
+    return results
+
+
+def _text(exc, redact):
+    message = str(exc)
+    if getattr(exc, "correlation_id", None):
+        message += " [correlation id %s]" % exc.correlation_id
+    return redact(message) if redact else message
+
+
+def summarize(results):
+    summary = {"total": len(results), "changed": 0, "unchanged": 0, "failed": 0, "created": 0, "deleted": 0}
+    for result in results:
+        if result["failed"]:
+            summary["failed"] += 1
+            continue
+        summary["changed" if result["changed"] else "unchanged"] += 1
+        if "create" in result["actions"]:
+            summary["created"] += 1
+        if "delete" in result["actions"]:
+            summary["deleted"] += 1
+    return summary
