@@ -5,7 +5,7 @@
 # --- Locations --------------------------------------------------------------------------------
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 VENV="${REPO_ROOT}/.venv"
-BUILD_DIR="${REPO_ROOT}/.build"
+BUILD_DIR="${HS_CRYPTO_BUILD_DIR:-${REPO_ROOT}/.build}"          # HS_CRYPTO_BUILD_DIR moves it (parallel runs)
 COLLECTIONS_ROOT="${BUILD_DIR}"                                  # contains ansible_collections/
 COLLECTION_DIR="${COLLECTIONS_ROOT}/ansible_collections/ibm/hs_crypto"
 REQUIREMENTS="${REPO_ROOT}/tests/requirements-dev.txt"
