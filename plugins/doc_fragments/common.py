@@ -76,7 +76,8 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each HTTP answer (greater than 0, at most 3600).
+      - Seconds one request may take in all, retries and waits between them included (greater than 0, at most 3600).
+      - A service that does not answer makes the task fail after this time, with a message that says so.
       - If not set, the value of the E(HS_CRYPTO_TIMEOUT) environment variable is used.
     type: float
     default: 30

@@ -159,7 +159,7 @@ class KeyService(object):
             if self.check_mode:
                 outcome.after["state"] = 2
             else:
-                self._action(outcome.after, "disable")
+                self._action(outcome.after, "disable", lambda raw: raw.get("state") == 2)
                 outcome.after = self.finder.fetch(outcome.after["id"])
         return outcome
 
@@ -211,13 +211,16 @@ class KeyService(object):
                 raise HsCryptoError("Key %s has the aliases %s; adding %s would exceed %d aliases (set purge_aliases=true to replace them)"
                                     % (key_id, ", ".join(have), ", ".join(add), MAX_ALIASES))
             for alias in remove:
-                steps.append(("remove_alias:%s" % alias, "DELETE", "keys/%s/aliases/%s" % (key_id, alias), None, None))
+                steps.append(("remove_alias:%s" % alias, "DELETE", "keys/%s/aliases/%s" % (key_id, alias), None, None,
+                              lambda raw, alias=alias: alias not in (raw.get("aliases") or [])))
             for alias in add:
-                steps.append(("add_alias:%s" % alias, "POST", "keys/%s/aliases/%s" % (key_id, alias), None, None))
+                steps.append(("add_alias:%s" % alias, "POST", "keys/%s/aliases/%s" % (key_id, alias), None, None,
+                              lambda raw, alias=alias: alias in (raw.get("aliases") or [])))
             predicted["aliases"] = [a for a in have if a not in remove] + add
 
         if spec.key_ring is not None and spec.key_ring != ring:
-            steps.append(("move_key_ring", "PATCH", "keys/%s" % key_id, {"keyRingID": spec.key_ring}, None))
+            steps.append(("move_key_ring", "PATCH", "keys/%s" % key_id, {"keyRingID": spec.key_ring}, None,
+                          lambda raw: (raw.get("keyRingID") or "default") == spec.key_ring))
             predicted["keyRingID"] = spec.key_ring
 
         if spec.rotation is not None:
@@ -230,50 +233,77 @@ class KeyService(object):
                 wanted["interval_month"] = interval
             if bool(held.get("enabled")) != wanted["enabled"] or (interval is not None and held.get("interval_month") != interval):
                 steps.append(("set_rotation_policy", "PUT", "keys/%s/policies" % key_id,
-                              envelope(POLICY_MEDIA_TYPE, [{"type": POLICY_MEDIA_TYPE, "rotation": wanted}]), {"policy": "rotation"}))
+                              envelope(POLICY_MEDIA_TYPE, [{"type": POLICY_MEDIA_TYPE, "rotation": wanted}]), {"policy": "rotation"},
+                              lambda raw, wanted=wanted: all(rotation(raw).get(k) == v for k, v in wanted.items())))
                 predicted["rotation"] = wanted
 
         dual = dual_auth(current)
         if spec.dual_auth_delete is True and not dual.get("enabled"):
             steps.append(("enable_dual_auth_delete", "PUT", "keys/%s/policies" % key_id,
                           envelope(POLICY_MEDIA_TYPE, [{"type": POLICY_MEDIA_TYPE, "dualAuthDelete": {"enabled": True}}]),
-                          {"policy": "dualAuthDelete"}))
+                          {"policy": "dualAuthDelete"}, lambda raw: bool(dual_auth(raw).get("enabled"))))
             predicted["dualAuthDelete"] = dict(dual, enabled=True)
         elif spec.dual_auth_delete is False and dual.get("enabled"):
             raise HsCryptoError("Key %s has a dual authorization delete policy; once enabled it cannot be disabled" % key_id)
 
         if spec.cancel_deletion and dual.get("keySetForDeletion"):
-            steps.append(("cancel_deletion_approval", "POST", "keys/%s/actions/unsetKeyForDeletion" % key_id, None, None))
+            steps.append(("cancel_deletion_approval", "POST", "keys/%s/actions/unsetKeyForDeletion" % key_id, None, None,
+                          lambda raw: not dual_auth(raw).get("keySetForDeletion")))
             predicted["dualAuthDelete"] = dict(predicted.get("dualAuthDelete") or {}, keySetForDeletion=False)
             predicted["dualAuthDelete"].pop("authExpiration", None)
 
         if spec.enabled is not None:
             state = current.get("state")
             if spec.enabled and state == 2:
-                steps.append(("enable", "POST", "keys/%s/actions/enable" % key_id, None, None))
+                steps.append(("enable", "POST", "keys/%s/actions/enable" % key_id, None, None, lambda raw: raw.get("state") == 1))
                 predicted["state"] = 1
             elif not spec.enabled and state == 1:
-                steps.append(("disable", "POST", "keys/%s/actions/disable" % key_id, None, None))
+                steps.append(("disable", "POST", "keys/%s/actions/disable" % key_id, None, None, lambda raw: raw.get("state") == 2))
                 predicted["state"] = 2
             elif spec.enabled and state == 3:
                 raise HsCryptoError("Key %s is deactivated (its expiration date %s has passed) and cannot be enabled"
                                     % (key_id, current.get("expirationDate")))
 
-        for action, method, path, body, params in steps:
+        for action, method, path, body, params, done in steps:
             outcome.actions.append(action)
             if self.check_mode:
                 continue
             # The ring header always names the ring the key is in when the request is sent.
-            self.kms.request(method, path, body=body, params=params, key_ring=ring, context="Updating key %s (%s)" % (key_id, action))
+            self._change(key_id, done, method, path, body=body, params=params, key_ring=ring,
+                         context="Updating key %s (%s)" % (key_id, action))
             if action == "move_key_ring":
                 ring = spec.key_ring
         if outcome.actions:
             outcome.after = predicted if self.check_mode else self.finder.fetch(key_id)
         return outcome
 
-    def _action(self, raw, action):
-        self.kms.request("POST", "keys/%s/actions/%s" % (raw["id"], action), key_ring=raw.get("keyRingID"),
-                         context="Key %s: %s" % (raw["id"], action))
+    def _action(self, raw, action, done):
+        self._change(raw["id"], done, "POST", "keys/%s/actions/%s" % (raw["id"], action), key_ring=raw.get("keyRingID"),
+                     context="Key %s: %s" % (raw["id"], action))
+
+    def _change(self, key_id, done, method, path, **kwargs):
+        """Send one change to key ``key_id``; ``done(raw)`` tells whether the key shows it.
+
+        When the answer is lost, the service fails (5xx), or a re-sent change meets
+        a conflict (409, e.g. enabling a key a lost answer already enabled), the
+        key is read again: if the change is there, it was made; if not, it is sent
+        once more (a conflict is reported). Nothing is ever applied twice blindly.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self.kms.request(method, path, **kwargs)
+            except (TransportError, ApiError) as exc:
+                conflict = isinstance(exc, ApiError) and exc.status == 409
+                if isinstance(exc, ApiError) and not conflict and not (exc.status >= 500 and exc.status != 501):
+                    raise
+                current = self.network.get(key_id)
+                if current is not None and done(current):
+                    return None
+                if conflict or attempt >= self.attempts:
+                    raise
+                self._sleep(min(0.5 * 2 ** (attempt - 1), 5.0))
 
     # -- absent --------------------------------------------------------------------------
     def absent(self, spec):
@@ -290,7 +320,7 @@ class KeyService(object):
             if self.check_mode:
                 outcome.after = self._predicted(current, dualAuthDelete=dict(dual, keySetForDeletion=True))
             else:
-                self._action(current, "setKeyForDeletion")
+                self._action(current, "setKeyForDeletion", lambda raw: bool(dual_auth(raw).get("keySetForDeletion")))
                 outcome.after = self.finder.fetch(key_id)
             return outcome
         outcome.actions.append("delete")
@@ -346,9 +376,10 @@ class KeyService(object):
         if self.check_mode:
             outcome.after = self._predicted(current, state=1, deleted=False)
             return outcome
-        result = self.kms.request("POST", "keys/%s/restore" % current["id"], key_ring=current.get("keyRingID"),
-                                  context="Restoring key %s" % current["id"])
-        outcome.after = result.resource if result.resource and "state" in result.resource else self.finder.fetch(current["id"])
+        result = self._change(current["id"], lambda raw: not is_deleted(raw), "POST", "keys/%s/restore" % current["id"],
+                              key_ring=current.get("keyRingID"), context="Restoring key %s" % current["id"])
+        restored = result.resource if result is not None else None
+        outcome.after = restored if restored and "state" in restored else self.finder.fetch(current["id"])
         self.finder.remember(outcome.after)
         return outcome
 

@@ -129,12 +129,13 @@ def new_correlation_id():
 class Transport(object):
     """Sends HTTP requests over one session with the collection's retry rules."""
 
-    def __init__(self, validate_certs=True, ca_path=None, timeout=30.0, retry_policy=None, sleep=None, session=None):
+    def __init__(self, validate_certs=True, ca_path=None, timeout=30.0, retry_policy=None, sleep=None, session=None, clock=None):
         if not HAS_REQUESTS and session is None:
             raise TransportError("The Python library 'requests' is required")
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep or time.sleep
+        self._clock = clock or time.monotonic
         self.session = session or requests.Session()
         # Passed with every request, not set on the session: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
         # override a session-level setting, which would silently replace ca_path or re-enable validate_certs=false.
@@ -146,11 +147,13 @@ class Transport(object):
         self.session.close()
 
     def send(self, method, url, headers=None, params=None, data=None, json_body=None, idempotent=None, correlation_id=None):
-        """Send one logical request, re-sending it as the retry rules allow.
+        """Send one logical request, re-sending it as the retry rules allow, within ``timeout`` seconds in all.
 
-        Returns a ``Response`` for every HTTP answer (errors included: mapping
-        them is the caller's business); raises ``TransportError`` when no
-        answer could be had.
+        ``timeout`` is a deadline for the whole logical request: every attempt
+        gets the time that is left, and no wait is started that would end after
+        the deadline. Returns a ``Response`` for every HTTP answer (errors
+        included: mapping them is the caller's business); raises
+        ``TransportError`` when no answer could be had.
         """
         method = method.upper()
         if idempotent is None:
@@ -159,21 +162,22 @@ class Transport(object):
         correlation_id = correlation_id or new_correlation_id()
         headers["Correlation-Id"] = correlation_id
         policy = self.retry_policy
+        deadline = self._clock() + self.timeout
         attempt = 0
         while True:
             self.attempts += 1
             try:
                 raw = self.session.request(method, url, headers=headers, params=params, data=data, json=json_body,
-                                           timeout=self.timeout, verify=self.verify, allow_redirects=False)
+                                           timeout=max(0.001, deadline - self._clock()), verify=self.verify, allow_redirects=False)
             except requests_exceptions.SSLError as exc:
                 raise TransportError(
                     "TLS verification of %s failed (%s). Set ca_path to the CA bundle that signed the service's certificate; "
                     "validate_certs=false disables the check (not recommended)." % (_origin(url), _short(exc)),
                     method=method, url=url, correlation_id=correlation_id)
             except (requests_exceptions.ConnectionError, requests_exceptions.Timeout) as exc:
-                unsent = _request_not_sent(exc)
-                if attempt < policy.retries and (idempotent or unsent):
-                    self._sleep(policy.backoff(attempt))
+                wait = policy.backoff(attempt)
+                if attempt < policy.retries and (idempotent or _request_not_sent(exc)) and self._fits(deadline, wait):
+                    self._sleep(wait)
                     attempt += 1
                     continue
                 raise TransportError(
@@ -182,11 +186,15 @@ class Transport(object):
             response = Response(raw.status_code, raw.headers, raw.content, correlation_id, method, url)
             if policy.retryable_status(raw.status_code) and attempt < policy.retries and (idempotent or raw.status_code == 429):
                 wait = policy.wait_for(attempt, parse_retry_after(raw.headers.get("Retry-After")))
-                if wait is not None:
+                if wait is not None and self._fits(deadline, wait):
                     self._sleep(wait)
                     attempt += 1
                     continue
             return response
+
+    def _fits(self, deadline, wait):
+        """Whether waiting ``wait`` seconds still leaves time for another attempt before the deadline."""
+        return self._clock() + wait < deadline
 
 
 def _request_not_sent(exc):
@@ -199,7 +207,7 @@ def _request_not_sent(exc):
 
 def _describe(exc, timeout):
     if isinstance(exc, requests_exceptions.Timeout):
-        return "no answer within the timeout of %s s" % timeout
+        return "no answer within the timeout of %s s (the timeout option bounds each request, retries included)" % timeout
     return _short(exc)
 
 

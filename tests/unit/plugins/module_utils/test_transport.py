@@ -118,14 +118,52 @@ def test_create_is_resent_when_the_connection_was_never_opened(transport, sessio
     assert transport.send("POST", URL, json_body={}).status == 201
 
 
-def test_read_timeout_reports_the_timeout(session, sleeps):
-    transport = Transport(session=session, sleep=sleeps.append, timeout=2.5, retry_policy=RetryPolicy(retries=1))
-    session.queue(requests.exceptions.ReadTimeout("read timed out"), requests.exceptions.ReadTimeout("read timed out"))
+class FakeClock(object):
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_timeout_is_a_deadline_for_the_whole_request(session, sleeps):
+    """A service that never answers fails after `timeout`, not after timeout x (retries + 1)."""
+    clock = FakeClock()
+
+    def hang(call):
+        clock.now += call["timeout"]  # the attempt used all the time it was given
+        return requests.exceptions.ReadTimeout("read timed out")
+
+    transport = Transport(session=session, sleep=sleeps.append, timeout=2.5, retry_policy=RetryPolicy(retries=4), clock=clock)
+    session.queue(hang, hang, hang)
     with pytest.raises(TransportError) as err:
         transport.send("GET", URL)
     assert "no answer within the timeout of 2.5 s" in str(err.value)
-    assert "after 2 attempt(s)" in str(err.value)
-    assert session.calls[0]["timeout"] == 2.5
+    assert "after 1 attempt(s)" in str(err.value)
+    assert session.calls[0]["timeout"] == 2.5 and len(session.calls) == 1 and sleeps == []
+
+
+def test_each_attempt_gets_the_time_that_is_left(session):
+    clock = FakeClock()
+
+    def slow_503(call):
+        clock.now += 1.0
+        return FakeRaw(503)
+
+    transport = Transport(session=session, sleep=lambda s: setattr(clock, "now", clock.now + s), timeout=10,
+                          retry_policy=RetryPolicy(retries=4, backoff_base=0.5), clock=clock)
+    session.queue(slow_503, FakeRaw(200))
+    assert transport.send("GET", URL).status == 200
+    assert session.calls[0]["timeout"] == 10
+    assert 10 - 1.0 - 0.5 <= session.calls[1]["timeout"] <= 10 - 1.0 - 0.25
+
+
+def test_no_wait_starts_that_would_end_after_the_deadline(session, sleeps):
+    clock = FakeClock()
+    transport = Transport(session=session, sleep=sleeps.append, timeout=5, retry_policy=RetryPolicy(retries=4), clock=clock)
+    session.queue(FakeRaw(429, headers={"Retry-After": "10"}))
+    assert transport.send("GET", URL).status == 429
+    assert sleeps == [] and len(session.calls) == 1
 
 
 def test_tls_failure_is_not_retried_and_explains_ca_path(transport, session):

@@ -88,6 +88,9 @@ class Emu(object):
             self._tokens[api_key] = get_token(self.url, api_key)["access_token"]
         return self._tokens[api_key]
 
+    def forget_tokens(self):
+        self._tokens.clear()
+
     def args(self, identity=ALICE_API_KEY, token=True, **extra):
         """Module arguments: endpoint given (no discovery) and, by default, a token (no IAM request)."""
         args = {"instance_id": INSTANCE_A, "endpoint": self.url, "iam_url": self.url, "api_key": identity}
