@@ -83,11 +83,12 @@ class KeyService(object):
             try:
                 return self.create(spec)
             except ApiError as exc:
-                # An alias held by another key makes the service refuse the create (nothing was made):
-                # that key is the one the task means.
-                holder = self.finder.by_aliases(spec.aliases[1:]) if exc.status in (400, 409) and spec.aliases else None
+                # An alias held by another key makes the service refuse the create (nothing was made): that key is
+                # the one the task means. Ask the service, not an index: a concurrent run may have just made it.
+                holder = self.network.by_aliases(spec.aliases) if exc.status in (400, 409) and spec.aliases else None
                 if holder is None:
                     raise
+                self.finder.remember(holder)
                 current = holder
         if is_deleted(current):
             raise HsCryptoError("%s (%s) is deleted; use state=restored to restore it within 30 days of its deletion%s"
@@ -154,6 +155,15 @@ class KeyService(object):
             outcome.after = self._predict_new(spec, resource)
         else:
             outcome.after = self._send_create(spec, path, resource)
+            if not spec.aliases:
+                winner = self._settle_twins(spec, outcome.after)
+                if winner is not None:
+                    # A concurrent run made the same key first: this run's key is gone, the first one is the key.
+                    self.check_immutable(spec, winner)
+                    adopted = self.update(spec, winner)
+                    adopted.before = winner
+                    adopted.actions = ["adopt"] + adopted.actions
+                    return adopted
         if spec.enabled is False:
             outcome.actions.append("disable")
             if self.check_mode:
@@ -188,6 +198,26 @@ class KeyService(object):
                 if found is not None:
                     self.finder.remember(found)
                     return found
+
+    def _settle_twins(self, spec, created):
+        """After creating a key known only by name, make sure no concurrent run created its twin.
+
+        The service keeps aliases unique, so keys with aliases cannot be created twice; names it does not
+        guard. Every run that created a key named ``spec.name`` lists the live keys of that name and keeps
+        the oldest (creation date, then id): a run whose key is not that one deletes its own, new, unused key
+        (and never another run's). Returns the key to use instead, or None when the created key stands.
+        """
+        twins = self.network.by_name(spec.name)
+        if len(twins) < 2 or not created or not created.get("id"):
+            return None
+        oldest = min(twins, key=lambda raw: (raw.get("creationDate") or "", raw.get("id")))
+        if oldest.get("id") == created["id"]:
+            return None
+        self._change(created["id"], is_deleted, "DELETE", "keys/%s" % created["id"], key_ring=created.get("keyRingID"),
+                     context="Deleting key %s, created twice by concurrent runs" % created["id"])
+        self.finder.forget(created)
+        self.finder.remember(oldest)
+        return oldest
 
     def _predict_new(self, spec, resource):
         predicted = dict((k, v) for k, v in resource.items() if k not in ("payload", "encryptedNonce", "iv", "encryptionAlgorithm"))

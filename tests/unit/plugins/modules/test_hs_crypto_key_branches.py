@@ -40,8 +40,8 @@ def test_create_refused_with_503_is_sent_again_after_a_lookup(run, hsc):
     failed, result = run(name="second-try")
     assert not failed, result.get("msg")
     routes = [e["route"] for e in hsc.requests_since(mark)]
-    # lookup, create (refused), lookup again (nothing made), create
-    assert routes == ["GET /api/v2/keys", "POST /api/v2/keys", "GET /api/v2/keys", "POST /api/v2/keys"]
+    # lookup, create (refused), lookup again (nothing made), create, then the check for a concurrent twin
+    assert routes == ["GET /api/v2/keys", "POST /api/v2/keys", "GET /api/v2/keys", "POST /api/v2/keys", "GET /api/v2/keys"]
     assert names(hsc) == ["second-try"]
 
 
@@ -124,3 +124,20 @@ def test_key_id_that_does_not_exist(run):
 def test_enabled_false_at_creation(run):
     failed, result = run(name="born-suspended", enabled=False)
     assert not failed and result["actions"] == ["create", "disable"] and result["key"]["state"] == "suspended"
+
+
+def test_a_twin_made_by_a_concurrent_run_is_settled(run, hsc):
+    """Keys known only by name: the service does not guard names, so the module settles twins itself."""
+    twin = hsc.kms("POST", "keys", json={"metadata": {"collectionType": "application/vnd.ibm.kms.key+json", "collectionTotal": 1},
+                                         "resources": [{"type": "application/vnd.ibm.kms.key+json", "name": "racy",
+                                                        "description": "made concurrently"}]}).json()
+    twin_id = twin["resources"][0]["id"]
+    hsc.control("POST", "clock", json={"advance": 5})  # the twin is older
+    # The module's lookup does not see the twin yet, as when a concurrent run creates it meanwhile.
+    empty = {"metadata": {"collectionType": "application/vnd.ibm.kms.key+json", "collectionTotal": 0}, "resources": []}
+    fault(hsc, method="GET", path=KEY_LIST, status=200, body=empty)
+    failed, result = run(name="racy", description="made concurrently")
+    assert not failed, result.get("msg")
+    assert result["key"]["id"] == twin_id and result["actions"][0] == "adopt"
+    live = [k for k in hsc.kms("GET", "keys").json()["resources"] if k["name"] == "racy"]
+    assert [k["id"] for k in live] == [twin_id]
