@@ -108,23 +108,28 @@ def converge_all(kms, specs, check_mode=False, redact=None):
     """Converge every spec; a failing key is reported in its own result and does not stop the others."""
     listing = kms.list_all("keys", params={"state": ",".join(str(s) for s in ALL_STATES)}, context="Listing the keys of the instance")
     finder = IndexedFinder(kms, KeyIndex(listing))
-    service = KeyService(kms, check_mode=check_mode, finder=finder)
-    results = []
+    service = KeyService(kms, check_mode=check_mode, finder=finder, defer_twin_check=True)
+    items = []
     for spec in specs:
         item = {"item": label(spec), "state": spec.state}
         try:
-            outcome = service.converge(spec).result()
+            item["outcome"] = service.converge(spec)
         except KeyConflict as exc:
             item.update(failed=True, changed=False, actions=[], key=None, msg=_text(exc, redact), diff=exc.diff)
         except HsCryptoError as exc:
             item.update(failed=True, changed=False, actions=[], key=None, msg=_text(exc, redact), error=exc.to_dict(),
                         diff={"before": {}, "after": {}})
-        else:
-            item.update(failed=False, changed=outcome["changed"], actions=outcome["actions"], key=outcome["key"], diff=outcome["diff"])
-            if outcome["msg"]:
-                item["msg"] = outcome["msg"]
-        results.append(item)
-    return results
+        items.append(item)
+    # Keys created by name only: one wait and one listing for all of them (concurrent runs, see KeyService._settle).
+    service.settle_pending()
+    for item in items:
+        outcome = item.pop("outcome", None)
+        if outcome is not None:
+            result = outcome.result()
+            item.update(failed=False, changed=result["changed"], actions=result["actions"], key=result["key"], diff=result["diff"])
+            if result["msg"]:
+                item["msg"] = result["msg"]
+    return items
 
 
 def _text(exc, redact):

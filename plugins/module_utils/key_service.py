@@ -21,6 +21,8 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import (
     KEY_MEDIA_TYPE, POLICY_MEDIA_TYPE, KeyFinder, dual_auth, is_deleted, key_result, key_type, managed_view, rotation)
 
 REPRESENTATION = "return=representation"
+# Creation dates have a resolution of one second: after this wait, a twin a run cannot see yet is strictly younger.
+TWIN_SETTLE_SECONDS = 1.2
 
 
 class KeyConflict(HsCryptoError):
@@ -57,9 +59,12 @@ class Outcome(object):
 class KeyService(object):
     """Applies key specs through a ``KmsClient``; ``check_mode`` sends reads only."""
 
-    def __init__(self, kms, check_mode=False, finder=None, sleep=None, attempts=3):
+    def __init__(self, kms, check_mode=False, finder=None, sleep=None, attempts=3, defer_twin_check=False):
         self.kms = kms
         self.check_mode = check_mode
+        # Keys created by name only are checked for concurrent twins; a batch defers that to settle_pending().
+        self.defer_twin_check = defer_twin_check
+        self.pending_twins = []
         # ``finder`` answers lookups (one GET each, or an index built from one listing for a batch);
         # ``network`` always asks the service, for the look-again after a failed create.
         self.network = KeyFinder(kms)
@@ -156,14 +161,11 @@ class KeyService(object):
         else:
             outcome.after = self._send_create(spec, path, resource)
             if not spec.aliases:
-                winner = self._settle_twins(spec, outcome.after)
-                if winner is not None:
-                    # A concurrent run made the same key first: this run's key is gone, the first one is the key.
-                    self.check_immutable(spec, winner)
-                    adopted = self.update(spec, winner)
-                    adopted.before = winner
-                    adopted.actions = ["adopt"] + adopted.actions
-                    return adopted
+                if self.defer_twin_check:
+                    self.pending_twins.append((spec, outcome))
+                else:
+                    self._sleep(TWIN_SETTLE_SECONDS)
+                    self._settle(spec, outcome, self.network.by_name(spec.name))
         if spec.enabled is False:
             outcome.actions.append("disable")
             if self.check_mode:
@@ -199,25 +201,41 @@ class KeyService(object):
                     self.finder.remember(found)
                     return found
 
-    def _settle_twins(self, spec, created):
-        """After creating a key known only by name, make sure no concurrent run created its twin.
+    def settle_pending(self):
+        """Check, with one wait and one listing, every key this run created by name only (see ``_settle``)."""
+        if not self.pending_twins:
+            return
+        self._sleep(TWIN_SETTLE_SECONDS)
+        live = self.kms.list_all("keys", params={"state": "1,2,3"}, context="Listing keys to check for concurrent twins")
+        for spec, outcome in self.pending_twins:
+            self._settle(spec, outcome, [raw for raw in live if raw.get("name") == spec.name])
+        self.pending_twins = []
+
+    def _settle(self, spec, outcome, twins):
+        """Make sure no concurrent run created the twin of a key this run created knowing only its name.
 
         The service keeps aliases unique, so keys with aliases cannot be created twice; names it does not
-        guard. Every run that created a key named ``spec.name`` lists the live keys of that name and keeps
-        the oldest (creation date, then id): a run whose key is not that one deletes its own, new, unused key
-        (and never another run's). Returns the key to use instead, or None when the created key stands.
+        guard. After a wait longer than the resolution of creation dates (so that any twin this run cannot
+        see yet is strictly younger than its own key), every run that created a key named ``spec.name``
+        keeps the oldest live key of that name (creation date, then id). A run whose own new key is not that
+        one deletes it (never another run's key) and adopts the oldest, bringing it to the spec.
         """
-        twins = self.network.by_name(spec.name)
+        created = outcome.after
         if len(twins) < 2 or not created or not created.get("id"):
-            return None
+            return
         oldest = min(twins, key=lambda raw: (raw.get("creationDate") or "", raw.get("id")))
         if oldest.get("id") == created["id"]:
-            return None
+            return
         self._change(created["id"], is_deleted, "DELETE", "keys/%s" % created["id"], key_ring=created.get("keyRingID"),
                      context="Deleting key %s, created twice by concurrent runs" % created["id"])
         self.finder.forget(created)
         self.finder.remember(oldest)
-        return oldest
+        self.check_immutable(spec, oldest)
+        adopted = self.update(spec, oldest)
+        outcome.actions.extend(["delete_concurrent_twin", "adopt:%s" % oldest["id"]] + adopted.actions)
+        outcome.after = adopted.after
+        outcome.messages.append("A concurrent run created key %s with the same name first; this run deleted its own new key %s "
+                                "and uses %s." % (oldest["id"], created["id"], oldest["id"]))
 
     def _predict_new(self, spec, resource):
         predicted = dict((k, v) for k, v in resource.items() if k not in ("payload", "encryptedNonce", "iv", "encryptionAlgorithm"))
