@@ -97,8 +97,9 @@ def write_baseline_project(workdir, emulator, n):
         "api_key": emulator.api_key, "wanted": declared_keys(n)}}}}
     headers = {"Authorization": "Bearer {{ token.json.access_token }}", "Bluemix-Instance": "{{ instance }}"}
     playbook = [{"name": "Baseline", "hosts": "bench", "gather_facts": False, "tasks": [
-        {"name": "Token", "ansible.builtin.uri": {"url": "{{ iam_url }}/identity/token", "method": "POST", "ca_path": "{{ ca }}",
-                                                   "body_format": "form-urlencoded", "body": {"grant_type": GRANT, "apikey": "{{ api_key }}"}},
+        {"name": "Token",
+         "ansible.builtin.uri": {"url": "{{ iam_url }}/identity/token", "method": "POST", "ca_path": "{{ ca }}",
+                                 "body_format": "form-urlencoded", "body": {"grant_type": GRANT, "apikey": "{{ api_key }}"}},
          "register": "token", "no_log": True, "check_mode": False},
         {"name": "List", "ansible.builtin.uri": {"url": "{{ kms_url }}/api/v2/keys?limit=5000", "ca_path": "{{ ca }}", "headers": headers},
          "register": "listing", "check_mode": False},

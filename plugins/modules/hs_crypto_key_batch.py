@@ -220,7 +220,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import key_
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
 
 ARGUMENT_SPEC = dict(
-    crypto_keys=dict(type="list", elements="dict", required=True, options=key_argument_spec()),
+    crypto_keys=dict(type="list", elements="dict", required=True, no_log=False, options=key_argument_spec()),
 )
 
 

@@ -11,7 +11,8 @@ set -eux -o pipefail
 
 CONFIG="$(cd ../.. && pwd)/integration_config.yml"
 WORK="${OUTPUT_DIR:-$(mktemp -d)}"
-export ANSIBLE_ROLES_PATH="$(pwd)"
+ANSIBLE_ROLES_PATH="$(pwd)"
+export ANSIBLE_ROLES_PATH
 
 playbook() {
     ansible-playbook -i "${WORK}/inventory.yml" -e "@${CONFIG}" "$@"

@@ -73,8 +73,8 @@ WRITES = {
 @pytest.mark.parametrize("write_name", sorted(WRITES))
 def test_lost_or_failed_writes_are_never_applied_twice(run_module, hsc, write_name, lost_name):
     method, path, params, check = WRITES[write_name]
-    failed, created = run_module(hs_crypto_key.main, hsc.args(name="w-key", aliases=["wk"],
-                                                               dual_auth_delete=write_name == "dual auth approval"))
+    dual = write_name == "dual auth approval"
+    failed, created = run_module(hs_crypto_key.main, hsc.args(name="w-key", aliases=["wk"], dual_auth_delete=dual))
     assert not failed, created.get("msg")
     fault(hsc, service="kms", method=method, path=path, **LOST[lost_name])
     failed, result = run_module(hs_crypto_key.main, hsc.args(**params))
@@ -90,8 +90,7 @@ def test_lost_restore_answer(run_module, hsc):
     run_module(hs_crypto_key.main, hsc.args(name="r-key", aliases=["rk"]))
     run_module(hs_crypto_key.main, hsc.args(aliases=["rk"], state="absent"))
     hsc.control("POST", "clock", json={"advance": 60})
-    hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "POST", "path": "/restore$", "drop": True,
-                                                    "after": True, "times": 1}]})
+    fault(hsc, service="kms", method="POST", path="/restore$", drop=True, after=True)
     failed, result = run_module(hs_crypto_key.main, hsc.args(aliases=["rk"], state="restored"))
     assert not failed, result.get("msg")
     assert result["key"]["state"] == "active"

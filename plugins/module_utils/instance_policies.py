@@ -1,0 +1,223 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ibm.hs_crypto contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Instance policies (hpcs-kms-api.md 4.10): the four HPCS types, read, compared and written one by one.
+
+Shared by ``hs_crypto_instance_policy`` and ``hs_crypto_instance_policy_info``.
+A policy the service holds no record of counts as disabled. Results and options
+use the same flat shape per policy: ``enabled`` plus the policy's attributes.
+"""
+
+import copy
+
+from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
+
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import envelope
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import POLICY_MEDIA_TYPE
+
+# option name -> policy_type of the service, in the order results list them.
+POLICY_TYPES = (("dual_auth_delete", "dualAuthDelete"), ("allowed_network", "allowedNetwork"),
+                ("key_create_import_access", "keyCreateImportAccess"), ("metrics", "metrics"))
+OPTION_OF = dict((service, option) for option, service in POLICY_TYPES)
+NETWORKS = ("public-and-private", "private-only")
+ACCESS_DEFAULTS = (("create_root_key", True), ("create_standard_key", True), ("import_root_key", True),
+                   ("import_standard_key", True), ("enforce_token", False))
+ACCESS_ATTRIBUTES = tuple(name for name, dummy in ACCESS_DEFAULTS)
+# Attributes each policy carries (besides `enabled`), in result order.
+ATTRIBUTES = {"dual_auth_delete": (), "metrics": (), "allowed_network": ("allowed_network",),
+              "key_create_import_access": ACCESS_ATTRIBUTES}
+RECORD_FIELDS = (("createdBy", "created_by"), ("creationDate", "creation_date"), ("updatedBy", "updated_by"),
+                 ("lastUpdated", "last_updated"))
+
+
+def _bool(value, option):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in BOOLEANS:
+        return boolean(value)
+    raise ConfigurationError("%s must be true or false (got %r)" % (option, value))
+
+
+def parse_allowed_network(value):
+    """``public-and-private`` / ``private-only`` (enabled with that network) or ``{enabled, allowed_network}``."""
+    if isinstance(value, str):
+        if value not in NETWORKS:
+            raise ConfigurationError("allowed_network must be %s, or a dictionary with enabled and allowed_network (got %r)"
+                                     % (" or ".join(NETWORKS), value))
+        return {"enabled": True, "attributes": {"allowed_network": value}}
+    if not isinstance(value, dict):
+        raise ConfigurationError("allowed_network must be %s, or a dictionary with enabled and allowed_network" % " or ".join(NETWORKS))
+    unknown = sorted(set(value) - set(["enabled", "allowed_network"]))
+    if unknown:
+        raise ConfigurationError("allowed_network: unknown field(s) %s; expected enabled, allowed_network" % ", ".join(unknown))
+    enabled = _bool(value["enabled"], "allowed_network.enabled") if value.get("enabled") is not None else True
+    network = value.get("allowed_network")
+    if not enabled:
+        if network is not None:
+            raise ConfigurationError("allowed_network.allowed_network must not be set when allowed_network.enabled is false "
+                                     "(a disabled policy has no attributes; the instance then accepts both networks)")
+        return {"enabled": False, "attributes": None}
+    if network not in NETWORKS:
+        raise ConfigurationError("allowed_network.allowed_network must be %s when the policy is enabled (got %r)"
+                                 % (" or ".join(NETWORKS), network))
+    return {"enabled": True, "attributes": {"allowed_network": network}}
+
+
+def parse_key_create_import_access(value):
+    """``{enabled, create_root_key, ...}``: attributes only when enabled (unset ones keep their current value)."""
+    unknown = sorted(set(value) - set(("enabled",) + ACCESS_ATTRIBUTES))
+    if unknown:
+        raise ConfigurationError("key_create_import_access: unknown field(s) %s; expected enabled, %s"
+                                 % (", ".join(unknown), ", ".join(ACCESS_ATTRIBUTES)))
+    enabled = _bool(value["enabled"], "key_create_import_access.enabled") if value.get("enabled") is not None else True
+    given = dict((name, _bool(value[name], "key_create_import_access.%s" % name))
+                 for name in ACCESS_ATTRIBUTES if value.get(name) is not None)
+    if not enabled and given:
+        raise ConfigurationError("key_create_import_access: %s must not be set when enabled is false (a disabled policy has "
+                                 "no attributes; the service resets them)" % ", ".join(sorted(given)))
+    return {"enabled": enabled, "attributes": given if enabled else None}
+
+
+class PolicySpec(object):
+    """The policies a task sets (option name -> {enabled, attributes}); unset options are absent. Checked before any request."""
+
+    def __init__(self, wanted):
+        self.wanted = wanted
+
+    @classmethod
+    def from_params(cls, params):
+        wanted = {}
+        for option in ("dual_auth_delete", "metrics"):
+            if params.get(option) is not None:
+                wanted[option] = {"enabled": _bool(params[option], option), "attributes": None}
+        if params.get("allowed_network") is not None:
+            wanted["allowed_network"] = parse_allowed_network(params["allowed_network"])
+        if params.get("key_create_import_access") is not None:
+            wanted["key_create_import_access"] = parse_key_create_import_access(params["key_create_import_access"])
+        if not wanted:
+            raise ConfigurationError("set at least one of dual_auth_delete, allowed_network, key_create_import_access or metrics")
+        return cls(wanted)
+
+
+def read_policies(kms):
+    """The instance's policy records by option name (one request); a policy never set is missing."""
+    try:
+        resources = kms.request("GET", "instance/policies", context="Reading the instance policies").resources
+    except ApiError as exc:
+        if exc.status == 401 and exc.codes:
+            exc.message += (" (an instance whose allowed_network policy is private-only only answers on its private endpoint: "
+                            "set endpoint_type=private, or endpoint to the private URL)")
+        raise
+    records = {}
+    for resource in resources:
+        option = OPTION_OF.get(resource.get("policy_type"))
+        if option is not None:
+            records[option] = resource
+    return records
+
+
+def _data(record):
+    data = (record or {}).get("policy_data")
+    return data if isinstance(data, dict) else {}
+
+
+def effective(option, record):
+    """``{enabled, <attributes>}`` of a record, attribute defaults filled in; attributes null when disabled."""
+    data = _data(record)
+    enabled = bool(data.get("enabled"))
+    attributes = data.get("attributes") if isinstance(data.get("attributes"), dict) else {}
+    view = {"enabled": enabled}
+    for name in ATTRIBUTES[option]:
+        default = dict(ACCESS_DEFAULTS).get(name) if option == "key_create_import_access" else None
+        view[name] = attributes.get(name, default) if enabled else None
+    return view
+
+
+def policy_result(option, record):
+    """One policy as modules return it: the effective view plus who set it and when (null when never set)."""
+    result = effective(option, record)
+    for camel, snake in RECORD_FIELDS:
+        result[snake] = (record or {}).get(camel)
+    return result
+
+
+def policies_result(records):
+    return dict((option, policy_result(option, records.get(option))) for option, dummy in POLICY_TYPES)
+
+
+def managed_view(records):
+    return dict((option, effective(option, records.get(option))) for option, dummy in POLICY_TYPES)
+
+
+class InstancePolicyService(object):
+    """Compares the set policies with the instance's and writes only those that differ (``PUT ?policy=<type>``)."""
+
+    def __init__(self, kms, check_mode=False):
+        self.kms = kms
+        self.check_mode = check_mode
+
+    def converge(self, spec):
+        before = read_policies(self.kms)
+        predicted = copy.deepcopy(before)
+        actions = []
+        writes = []
+        for option, policy_type in POLICY_TYPES:
+            if option not in spec.wanted:
+                continue
+            data = self._desired(option, spec.wanted[option], before.get(option))
+            if data is None:
+                continue
+            actions.append("set_%s" % option)
+            writes.append((policy_type, data))
+            record = dict(predicted.get(option) or {"policy_type": policy_type})
+            record["policy_data"] = dict(data)
+            if not data["enabled"]:
+                record["policy_data"].pop("attributes", None)
+            for camel in ("updatedBy", "lastUpdated"):
+                record[camel] = None
+            predicted[option] = record
+        warnings = []
+        after = predicted
+        if writes and not self.check_mode:
+            for policy_type, data in writes:
+                body = envelope(POLICY_MEDIA_TYPE, [{"policy_type": policy_type, "policy_data": data}])
+                self.kms.request("PUT", "instance/policies", params={"policy": policy_type}, body=body,
+                                 context="Setting the instance policy %s" % policy_type)
+            try:
+                after = read_policies(self.kms)
+            except ApiError as exc:
+                if exc.status != 401 or effective("allowed_network", predicted.get("allowed_network")).get("allowed_network") != "private-only":
+                    raise
+                warnings.append("The instance now accepts requests on its private endpoint only, so the policies could not be "
+                                "read back over this endpoint; the result shows what was set.")
+        return {
+            "changed": bool(actions),
+            "actions": actions,
+            "policies": policies_result(after),
+            "diff": {"before": managed_view(before), "after": managed_view(after)},
+            "warnings": warnings,
+        }
+
+    @staticmethod
+    def _desired(option, wanted, record):
+        """The ``policy_data`` to send for ``option``, or None when the instance already has it."""
+        held = effective(option, record)
+        if not wanted["enabled"]:
+            if not held["enabled"]:
+                return None
+            if option == "allowed_network":
+                # The Go client always sends the attribute (a legacy requirement of the service); disabled means both networks.
+                return {"enabled": False, "attributes": {"allowed_network": "public-and-private"}}
+            return {"enabled": False}
+        if option in ("dual_auth_delete", "metrics"):
+            return None if held["enabled"] else {"enabled": True}
+        attributes = dict(ACCESS_DEFAULTS) if option == "key_create_import_access" else {}
+        if held["enabled"]:
+            attributes.update((name, held[name]) for name in ATTRIBUTES[option])
+        attributes.update(wanted["attributes"] or {})
+        if held["enabled"] and all(held[name] == attributes.get(name) for name in ATTRIBUTES[option]):
+            return None
+        return {"enabled": True, "attributes": attributes}
