@@ -103,6 +103,9 @@ class HsCryptoModule(object):
             details.append("correlation id %s" % exc.correlation_id)
         if details:
             message = "%s [%s]" % (message, "; ".join(details))
+        if getattr(exc, "status", None) == 401 and self.connection.instance is not None:
+            message += (". Check that the API key's identity has access to instance %s; an instance whose allowed_network policy "
+                        "is private-only answers only on its private endpoint (endpoint_type=private)" % self.connection.instance.guid)
         error = exc.to_dict() if isinstance(exc, HsCryptoError) else {}
         if error.get("reasons"):
             error["reasons"] = [dict((k, self.connection.redact(v) if isinstance(v, str) else v) for k, v in r.items())
