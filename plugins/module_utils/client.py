@@ -76,10 +76,16 @@ def error_from_response(response, redact=None, context=None):
         message = "HTTP %s" % response.status
     message = _clip(redact(message))
     for reason in reasons:
-        reason["message"] = _clip(redact(reason.get("message")))
+        # Everything the service sends back may echo the request: scrub each string it put in a reason.
+        for field in ("code", "message"):
+            reason[field] = _clip(redact(reason.get(field)))
+        if "target" in reason:
+            reason["target"] = dict((k, _clip(redact(v))) for k, v in reason["target"].items())
     if context:
         message = "%s: %s" % (context, message)
-    correlation_id = response.header("Correlation-Id") or response.correlation_id
+    correlation_id = response.header("Correlation-Id")
+    if not isinstance(correlation_id, str) or len(correlation_id) > 100:
+        correlation_id = response.correlation_id
     return ApiError(message, status=response.status, reasons=reasons, correlation_id=correlation_id,
                     method=response.method, url=response.url)
 
@@ -107,24 +113,42 @@ def envelope(collection_type, resources):
 
 
 class KmsResult(object):
-    """A successful KMS answer: status, parsed body, resources, headers, correlation id."""
+    """A successful KMS answer: status, parsed body, resources, headers, correlation id.
+
+    ``resources`` insists on the collection envelope: a successful answer whose
+    body is something else (an HTML page from a proxy, a list, ``resources: null``)
+    raises ``ApiError`` rather than reading as "no keys", which could lead a caller
+    to create a key that exists.
+    """
 
     def __init__(self, response):
         self.status = response.status
         self.headers = response.headers
-        self.correlation_id = response.header("Correlation-Id") or response.correlation_id
+        self.correlation_id = response.correlation_id
+        self.method = response.method
+        self.url = response.url
         self.data = response.json()
 
     @property
     def resources(self):
-        if isinstance(self.data, dict) and isinstance(self.data.get("resources"), list):
-            return self.data["resources"]
-        return []
+        data = self.data
+        if isinstance(data, dict) and isinstance(data.get("resources"), list) and all(isinstance(r, dict) for r in data["resources"]):
+            return data["resources"]
+        if self.status == 204 or (data is None and self.status in (200, 201, 202) and self.method in ("DELETE", "PUT", "PATCH")):
+            return []  # nothing to read: the service answered with an empty body on purpose
+        raise ApiError("The service's answer to %s %s is not the expected collection of resources (HTTP %s)"
+                       % (self.method, _path_of(self.url), self.status), status=self.status,
+                       correlation_id=self.correlation_id, method=self.method, url=self.url)
 
     @property
     def resource(self):
         resources = self.resources
         return resources[0] if resources else None
+
+
+def _path_of(url):
+    parts = (url or "").split("/", 3)
+    return ("/" + parts[3] if len(parts) > 3 else "/").split("?", 1)[0]
 
 
 class KmsClient(object):
@@ -153,7 +177,7 @@ class KmsClient(object):
         self.requests_made += 1
         response = self.sender.send(method, self.url(path), headers=headers, params=params, json_body=body,
                                     idempotent=idempotent)
-        self.last_correlation_id = response.header("Correlation-Id") or response.correlation_id
+        self.last_correlation_id = response.correlation_id
         if not response.ok:
             raise error_from_response(response, redact=self.sender.redact, context=context)
         return KmsResult(response)

@@ -17,28 +17,32 @@ import re
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import AuthorizedSender, KmsClient
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.discovery import (
     ENDPOINT_TYPES, broker_url_for, check_region, discover_endpoints, parse_instance_id)
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, Redactor
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, Redactor, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.iam import TokenProvider
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.transport import RetryPolicy, Transport
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-URL_RE = re.compile(r"^(https?)://([^/?#\s]+)(/[^?#\s]*)?$")
+URL_RE = re.compile(r"^(https?)://([^/?#\s]+)(/[^?#\s]*)?\Z")
 MAX_TIMEOUT = 3600
 MAX_RETRIES = 10
+
+
+HOST_PORT_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?\Z")
 
 
 def check_url(value, option):
     """An https URL (http only for a loopback host, as in local tests); returned without a trailing slash."""
     match = URL_RE.match(value or "")
     if not match:
-        raise ConfigurationError("%s must be a URL such as https://host[:port] (got %r)" % (option, value))
+        raise ConfigurationError("%s must be a URL such as https://host[:port] (got %s)" % (option, shown(value)))
     scheme, netloc = match.group(1), match.group(2)
-    host = netloc.rsplit("@", 1)[-1]
     if "@" in netloc:
         raise ConfigurationError("%s must not contain credentials" % option)
-    hostname = host if host.startswith("[") else host.split(":", 1)[0]
-    if hostname.startswith("["):
-        hostname = hostname.split("]", 1)[0] + "]"
+    host = HOST_PORT_RE.match(netloc)
+    if not host or (host.group(2) is not None and not 1 <= int(host.group(2)) <= 65535):
+        raise ConfigurationError("%s: %s is not a valid host[:port] (a host name or address, and a port from 1 to 65535)"
+                                 % (option, shown(netloc)))
+    hostname = host.group(1)
     if scheme == "http" and hostname not in LOOPBACK_HOSTS:
         raise ConfigurationError("%s must use https:// (plain http is only accepted for a loopback host such as 127.0.0.1)"
                                  % option)
@@ -80,15 +84,15 @@ class Connection(object):
             raise ConfigurationError("endpoint_type must be one of %s" % ", ".join(ENDPOINT_TYPES))
         ca_path = opts.get("ca_path")
         if ca_path and not os.path.isfile(ca_path):
-            raise ConfigurationError("ca_path %r is not a readable file (a PEM bundle of CA certificates is expected)" % ca_path)
+            raise ConfigurationError("ca_path %s is not a readable file (a PEM bundle of CA certificates is expected)" % shown(ca_path))
         if opts.get("region"):
             check_region(opts["region"])
         self.instance = None
         if opts.get("instance_id"):
             self.instance = parse_instance_id(opts["instance_id"])
             if self.instance.region and opts.get("region") and self.instance.region != opts["region"]:
-                raise ConfigurationError("region %r conflicts with the region %r in the instance_id CRN"
-                                         % (opts["region"], self.instance.region))
+                raise ConfigurationError("region %s conflicts with the region %s in the instance_id CRN"
+                                         % (shown(opts["region"]), shown(self.instance.region)))
 
     def require_instance(self):
         """Fail early when the instance-scoped options are missing."""

@@ -13,7 +13,7 @@ The broker (``GET <broker>/crypto_v2/instances/<guid>``) answers with
 import re
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import error_from_response
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError, shown
 
 BROKER_URL_TEMPLATE = "https://%s.broker.hs-crypto.cloud.ibm.com"
 SERVICES = ("kms", "ep11", "uko")
@@ -24,7 +24,7 @@ HPCS_REGIONS = ("au-syd", "br-sao", "ca-tor", "eu-de", "eu-es", "eu-gb", "jp-tok
 KEY_PROTECT_REGIONS = ("ca-mon", "in-che", "in-mum", "jp-osa")
 KNOWN_REGIONS = tuple(sorted(HPCS_REGIONS + KEY_PROTECT_REGIONS))
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 CRN_SERVICES = ("hs-crypto", "kms")
 
 
@@ -55,8 +55,8 @@ def parse_instance_id(value, option="instance_id"):
 
 def check_region(region, option="region"):
     if region not in KNOWN_REGIONS:
-        raise ConfigurationError("%s %r is not a known IBM Cloud region; expected one of %s"
-                                 % (option, region, ", ".join(KNOWN_REGIONS)))
+        raise ConfigurationError("%s %s is not a known IBM Cloud region; expected one of %s"
+                                 % (option, shown(region), ", ".join(KNOWN_REGIONS)))
     return region
 
 
@@ -85,7 +85,7 @@ def discover_endpoints(sender, broker_url, instance_guid):
     """
     url = "%s/crypto_v2/instances/%s" % (broker_url.rstrip("/"), instance_guid)
     response = sender.send("GET", url, headers={"Accept": "application/json"})
-    correlation_id = response.header("Correlation-Id") or response.correlation_id
+    correlation_id = response.correlation_id
     if not response.ok:
         raise error_from_response(response, redact=sender.redact,
                                   context="Endpoint discovery for instance %s failed" % instance_guid)

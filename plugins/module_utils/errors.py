@@ -12,6 +12,15 @@ the code that built it, so no secret the client knows about can reach a user.
 """
 
 REDACTED = "********"
+SHOWN_LIMIT = 60
+
+
+def shown(value, limit=SHOWN_LIMIT):
+    """A user's value as a message echoes it: quoted, control characters escaped, and clipped when long."""
+    text = repr(value)
+    if len(text) > limit:
+        text = "%s... (%d characters)" % (text[:limit], len(value) if hasattr(value, "__len__") else len(text))
+    return text
 
 
 class Redactor(object):

@@ -81,9 +81,11 @@ class IamToken(object):
 
 
 def _int_or_none(value):
+    if isinstance(value, bool):
+        return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -168,10 +170,11 @@ class TokenProvider(object):
             code = body.get("errorCode")
             message = body.get("errorMessage")
             context = body.get("context")
-            if isinstance(context, dict):
+            if isinstance(context, dict) and isinstance(context.get("requestId"), str):
                 request_id = context.get("requestId")
         if not isinstance(message, str) or not message:
             message = "HTTP %s" % response.status
+        code = self.redact(code) if isinstance(code, str) and code else None
         reasons = [{"code": code, "message": self.redact(message)}] if code else []
         text = "IAM refused to issue a token: %s" % self.redact(message)
         if code:

@@ -13,7 +13,7 @@ token can only be read by retrieving it, and every retrieval uses up one of its
 import base64
 import binascii
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError, shown
 
 EXPIRATION_RANGE = (300, 86400)
 RETRIEVALS_RANGE = (1, 500)
@@ -26,7 +26,7 @@ def _check_range(value, option, bounds, unit=""):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigurationError("%s must be a whole number from %d to %d%s (got %r)" % (option, low, high, unit, value))
+        raise ConfigurationError("%s must be a whole number from %d to %d%s (got %s)" % (option, low, high, unit, shown(value)))
     return value
 
 

@@ -15,7 +15,7 @@ import copy
 from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import envelope
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import POLICY_MEDIA_TYPE
 
 # option name -> policy_type of the service, in the order results list them.
@@ -38,15 +38,15 @@ def _bool(value, option):
         return value
     if isinstance(value, str) and value.lower() in BOOLEANS:
         return boolean(value)
-    raise ConfigurationError("%s must be true or false (got %r)" % (option, value))
+    raise ConfigurationError("%s must be true or false (got %s)" % (option, shown(value)))
 
 
 def parse_allowed_network(value):
     """``public-and-private`` / ``private-only`` (enabled with that network) or ``{enabled, allowed_network}``."""
     if isinstance(value, str):
         if value not in NETWORKS:
-            raise ConfigurationError("allowed_network must be %s, or a dictionary with enabled and allowed_network (got %r)"
-                                     % (" or ".join(NETWORKS), value))
+            raise ConfigurationError("allowed_network must be %s, or a dictionary with enabled and allowed_network (got %s)"
+                                     % (" or ".join(NETWORKS), shown(value)))
         return {"enabled": True, "attributes": {"allowed_network": value}}
     if not isinstance(value, dict):
         raise ConfigurationError("allowed_network must be %s, or a dictionary with enabled and allowed_network" % " or ".join(NETWORKS))
@@ -61,8 +61,8 @@ def parse_allowed_network(value):
                                      "(a disabled policy has no attributes; the instance then accepts both networks)")
         return {"enabled": False, "attributes": None}
     if network not in NETWORKS:
-        raise ConfigurationError("allowed_network.allowed_network must be %s when the policy is enabled (got %r)"
-                                 % (" or ".join(NETWORKS), network))
+        raise ConfigurationError("allowed_network.allowed_network must be %s when the policy is enabled (got %s)"
+                                 % (" or ".join(NETWORKS), shown(network)))
     return {"enabled": True, "attributes": {"allowed_network": network}}
 
 
@@ -104,16 +104,12 @@ class PolicySpec(object):
 
 def read_policies(kms):
     """The instance's policy records by option name (one request); a policy never set is missing."""
-    try:
-        resources = kms.request("GET", "instance/policies", context="Reading the instance policies").resources
-    except ApiError as exc:
-        if exc.status == 401 and exc.codes:
-            exc.message += (" (an instance whose allowed_network policy is private-only only answers on its private endpoint: "
-                            "set endpoint_type=private, or endpoint to the private URL)")
-        raise
+    # A 401 here often means a private-only instance reached on its public endpoint: the module's failure says so.
+    resources = kms.request("GET", "instance/policies", context="Reading the instance policies").resources
     records = {}
     for resource in resources:
-        option = OPTION_OF.get(resource.get("policy_type"))
+        policy_type = resource.get("policy_type")
+        option = OPTION_OF.get(policy_type) if isinstance(policy_type, str) else None
         if option is not None:
             records[option] = resource
     return records

@@ -14,12 +14,13 @@ AAD never appear in a message.
 import datetime
 import re
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError, HsCryptoError, TransportError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError, HsCryptoError, TransportError, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import (
     ENCRYPTION_ALGORITHMS, ROOT_KEY_SIZES, check_alias, decode_base64, format_rfc3339, parse_key_id, parse_rfc3339)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import KeyFinder, is_deleted, key_result, key_type
 
 ROTATION_PAUSE = datetime.timedelta(hours=1)
+MAX_AGE_DAYS = 36500  # a century: beyond it the age condition means nothing (and dates overflow)
 MAX_WRAP_PLAINTEXT = 4096  # base64 characters (hpcs-kms-api.md 7)
 MAX_AAD_ITEMS = 126
 MAX_AAD_LENGTH = 255
@@ -43,7 +44,7 @@ def parse_service_date(value, field):
     try:
         return parse_rfc3339(text, field)
     except ConfigurationError:
-        raise HsCryptoError("The service returned %s=%r, which is not an RFC 3339 date" % (field, value))
+        raise HsCryptoError("The service returned %s=%s, which is not an RFC 3339 date" % (field, shown(value)))
 
 
 def version_of(raw):
@@ -78,8 +79,8 @@ class RotateRequest(object):
 
     def _check(self):
         days = self.older_than_days
-        if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 0):
-            raise ConfigurationError("older_than_days must be a whole number of days, 0 or more (got %r)" % (days,))
+        if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_AGE_DAYS):
+            raise ConfigurationError("older_than_days must be a whole number of days from 0 to %d (got %s)" % (MAX_AGE_DAYS, shown(days)))
         if self.encryption_algorithm is not None and self.encryption_algorithm not in ENCRYPTION_ALGORITHMS:
             raise ConfigurationError("encryption_algorithm must be one of %s" % ", ".join(ENCRYPTION_ALGORITHMS))
         if bool(self.encrypted_nonce) != bool(self.iv):

@@ -184,7 +184,10 @@ class KeyService(object):
             try:
                 result = self.kms.request("POST", path, body=body, key_ring=spec.key_ring, prefer=REPRESENTATION,
                                           context="Creating %s" % spec.label)
-                created = result.resource
+                try:
+                    created = result.resource
+                except ApiError:
+                    created = None  # made, but the answer is not the key: read it back below
                 if not created or "id" not in created or "state" not in created:
                     created = self.network.get(created["id"]) if created and created.get("id") else self.network.locate(spec)
                 self.finder.remember(created)

@@ -15,22 +15,22 @@ import binascii
 import datetime
 import re
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, shown
 
 KEY_STATES = ("present", "absent", "restored", "purged")
 KEY_TYPES = ("root", "standard")
 ENCRYPTION_ALGORITHMS = ("RSAES_OAEP_SHA_256", "RSAES_OAEP_SHA_1")
 
 MAX_ALIASES = 5
-ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]{2,90}$")
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]{2,90}\Z")
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 RESERVED_ALIASES = frozenset(["allowed_ip", "key", "keys", "metadata", "policy", "policies", "registration", "registrations",
                               "ring", "rings", "rotate", "wrap", "unwrap", "rewrap", "version", "versions"])
-KEY_RING_RE = re.compile(r"^[a-zA-Z0-9-]{2,100}$")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+KEY_RING_RE = re.compile(r"^[a-zA-Z0-9-]{2,100}\Z")
+CONTROL_RE = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 ROOT_KEY_SIZES = (16, 24, 32)
 MAX_STANDARD_KEY_BYTES = 7500
-RFC3339_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+RFC3339_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})\Z")
 
 
 def check_text(value, option, minimum, maximum):
@@ -45,20 +45,20 @@ def check_alias(alias, option="aliases"):
     if not isinstance(alias, str):
         raise ConfigurationError("%s: every alias must be a string" % option)
     if UUID_RE.match(alias):
-        raise ConfigurationError("%s: %r looks like a key id (UUID); an alias must not have the form of a UUID" % (option, alias))
+        raise ConfigurationError("%s: %s looks like a key id (UUID); an alias must not have the form of a UUID" % (option, shown(alias)))
     if not ALIAS_RE.match(alias):
-        raise ConfigurationError("%s: %r is not a valid alias: 2 to 90 characters, letters, digits, '_' and '-' only (no spaces)"
-                                 % (option, alias))
+        raise ConfigurationError("%s: %s is not a valid alias: 2 to 90 characters, letters, digits, '_' and '-' only (no spaces)"
+                                 % (option, shown(alias)))
     if alias.lower() in RESERVED_ALIASES:
-        raise ConfigurationError("%s: %r is a reserved word and cannot be an alias (reserved: %s)"
-                                 % (option, alias, ", ".join(sorted(RESERVED_ALIASES))))
+        raise ConfigurationError("%s: %s is a reserved word and cannot be an alias (reserved: %s)"
+                                 % (option, shown(alias), ", ".join(sorted(RESERVED_ALIASES))))
     return alias
 
 
 def check_key_ring(ring, option="key_ring"):
     if not KEY_RING_RE.match(ring or ""):
-        raise ConfigurationError("%s: %r is not a valid key ring id: 2 to 100 characters, letters, digits and '-' only"
-                                 % (option, ring))
+        raise ConfigurationError("%s: %s is not a valid key ring id: 2 to 100 characters, letters, digits and '-' only"
+                                 % (option, shown(ring)))
     return ring
 
 
@@ -71,7 +71,7 @@ def parse_key_id(value, option="key_id"):
             return segments[9].lower()
         raise ConfigurationError("%s: a key CRN must end in ':key:<key UUID>'" % option)
     if not UUID_RE.match(text):
-        raise ConfigurationError("%s must be a key UUID or a key CRN (got %r); to find a key by alias use aliases" % (option, value))
+        raise ConfigurationError("%s must be a key UUID or a key CRN (got %s); to find a key by alias use aliases" % (option, shown(value)))
     return text.lower()
 
 
@@ -81,20 +81,23 @@ def parse_rfc3339(value, option):
         return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
     match = RFC3339_RE.match((value or "").strip())
     if not match:
-        raise ConfigurationError("%s must be an RFC 3339 date such as 2027-01-31T23:59:59Z (got %r)" % (option, value))
+        raise ConfigurationError("%s must be an RFC 3339 date such as 2027-01-31T23:59:59Z (got %s)" % (option, shown(value)))
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     fraction = match.group(7)
     micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
     zone = match.group(8)
-    if zone in ("Z", "z"):
-        tz = datetime.timezone.utc
-    else:
-        sign = 1 if zone[0] == "+" else -1
-        tz = datetime.timezone(sign * datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
     try:
-        return datetime.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
-    except ValueError:
-        raise ConfigurationError("%s: %r is not a real date or time" % (option, value))
+        if zone in ("Z", "z"):
+            tz = datetime.timezone.utc
+        else:
+            sign = 1 if zone[0] == "+" else -1
+            tz = datetime.timezone(sign * datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+        moment = datetime.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+        moment.astimezone(datetime.timezone.utc)  # a date at the edge of the calendar may not exist in UTC
+    except (ValueError, OverflowError):
+        raise ConfigurationError("%s: %s is not a real date, time or time zone offset (offsets are -23:59 to +23:59)"
+                                 % (option, shown(value)))
+    return moment
 
 
 def format_rfc3339(moment):
@@ -154,7 +157,7 @@ class KeySpec(object):
             return "key %s" % self.key_id
         if self.aliases:
             return "key with alias %s" % self.aliases[0]
-        return "key named %r" % self.name
+        return "key named %s" % shown(self.name)
 
     @property
     def secure_import(self):
@@ -218,7 +221,7 @@ class KeySpec(object):
         interval = rotation.get("interval_month")
         if interval is not None:
             if isinstance(interval, bool) or not isinstance(interval, int) or not 1 <= interval <= 12:
-                raise ConfigurationError("%s must be a whole number of months from 1 to 12 (got %r)" % (opt("rotation.interval_month"), interval))
+                raise ConfigurationError("%s must be a whole number of months from 1 to 12 (got %s)" % (opt("rotation.interval_month"), interval))
         if rotation.get("enabled") is None and interval is None:
             raise ConfigurationError("%s needs enabled or interval_month" % opt("rotation"))
         if self.type == "standard":

@@ -44,7 +44,7 @@ def key_state(raw):
 
 
 def is_deleted(raw):
-    return raw.get("state") == DELETED or bool(raw.get("deleted"))
+    return _state(raw) == DELETED or raw.get("deleted") is True
 
 
 def dual_auth(raw):
@@ -57,18 +57,32 @@ def rotation(raw):
     return value if isinstance(value, dict) else {}
 
 
+def _aliases(raw):
+    value = raw.get("aliases")
+    return [a for a in value if isinstance(a, str)] if isinstance(value, list) else []
+
+
+def _state(raw):
+    value = raw.get("state")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def key_result(raw):
-    """The key as modules return it: snake_case, state as a name and a number, never key material."""
-    if raw is None:
+    """The key as modules return it: snake_case, state as a name and a number, never key material.
+
+    Tolerates a service answer with unexpected types (a field of the wrong type is returned as
+    null or empty), so an odd answer can never end in a traceback.
+    """
+    if not isinstance(raw, dict):
         return None
     result = {}
     for camel, snake in KEY_FIELDS:
         result[snake] = raw.get(camel)
-    result["aliases"] = list(raw.get("aliases") or [])
+    result["aliases"] = _aliases(raw)
     result["key_ring"] = raw.get("keyRingID") or "default"
     result["type"] = key_type(raw)
-    state = raw.get("state")
-    result["state"] = STATE_NAMES.get(state, "unknown" if state is None else str(state))
+    state = _state(raw)
+    result["state"] = STATE_NAMES.get(state, "unknown")
     result["state_code"] = state
     result["enabled"] = state == 1
     version = raw.get("keyVersion") if isinstance(raw.get("keyVersion"), dict) else {}
@@ -86,7 +100,7 @@ def key_result(raw):
 
 def managed_view(raw):
     """The fields ``hs_crypto_key`` manages, for diffs (no dates the service sets, no material)."""
-    if raw is None:
+    if not isinstance(raw, dict):
         return {}
     rot = rotation(raw)
     return {
@@ -94,9 +108,9 @@ def managed_view(raw):
         "type": key_type(raw),
         "description": raw.get("description"),
         "expiration_date": raw.get("expirationDate"),
-        "aliases": sorted(raw.get("aliases") or []),
+        "aliases": sorted(_aliases(raw)),
         "key_ring": raw.get("keyRingID") or "default",
-        "state": STATE_NAMES.get(raw.get("state"), raw.get("state")),
+        "state": STATE_NAMES.get(_state(raw), "unknown"),
         "rotation": {"enabled": bool(rot.get("enabled")), "interval_month": rot.get("interval_month")} if rot else None,
         "dual_auth_delete": bool(dual_auth(raw).get("enabled")),
         "dual_auth_key_set_for_deletion": bool(dual_auth(raw).get("keySetForDeletion")),

@@ -21,6 +21,7 @@ Retry rules (design.md "Retries"):
 import email.utils
 import json
 import random
+import re
 import time
 import uuid
 
@@ -38,6 +39,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils.version import COLLE
 
 USER_AGENT = "ibm.hs_crypto/%s" % COLLECTION_VERSION
 IDEMPOTENT_METHODS = frozenset(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
+RETRY_AFTER_SECONDS_RE = re.compile(r"^[0-9]{1,9}\Z")
 
 
 class RetryPolicy(object):
@@ -81,7 +83,7 @@ def parse_retry_after(value, now=None):
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
+    if RETRY_AFTER_SECONDS_RE.match(value):
         return float(value)
     try:
         parsed = email.utils.parsedate_to_datetime(value)
@@ -118,7 +120,7 @@ class Response(object):
         try:
             text = self.body.decode("utf-8") if isinstance(self.body, bytes) else self.body
             return json.loads(text)
-        except (ValueError, UnicodeError):
+        except (ValueError, UnicodeError, RecursionError):
             return None
 
 

@@ -81,7 +81,7 @@ BAD = [
     (dict(encryption_algorithm="ROT13", payload=b64(32), encrypted_nonce=b64(1), iv=b64(1)), "encryption_algorithm must be one of"),
     (dict(expiration_date="2027-01-31"), "expiration_date must be an RFC 3339 date"),
     (dict(expiration_date="31/01/2027 10:00"), "expiration_date must be an RFC 3339 date"),
-    (dict(expiration_date="2027-02-30T00:00:00Z"), "is not a real date or time"),
+    (dict(expiration_date="2027-02-30T00:00:00Z"), "is not a real date, time or time zone offset"),
     (dict(key_id="not-a-uuid"), "key_id must be a key UUID or a key CRN"),
     (dict(key_id="crn:v1:bluemix:public:hs-crypto:us-south:a/x:i:key:nope"), "a key CRN must end in ':key:<key UUID>'"),
     (dict(name=None), "one of key_id, aliases or name is required"),
