@@ -109,6 +109,13 @@ options:
         description: See O(ibm.hs_crypto.hs_crypto_key#module:cancel_deletion).
         type: bool
         default: false
+  validate_only:
+    description:
+      - Check every entry of O(crypto_keys) against the rules and return without sending any request or changing anything.
+      - The role M(ibm.hs_crypto.hs_crypto_instance) runs this first when it also converges key rings or policies, so that a
+        bad key declaration stops the run before anything changed.
+    type: bool
+    default: false
 notes:
   - The keys are converged in the order given, one after the other, over one connection.
 seealso:
@@ -209,6 +216,11 @@ summary:
       description: Keys deleted.
       type: int
   sample: {"total": 3, "changed": 1, "unchanged": 2, "failed": 0, "created": 1, "deleted": 0}
+validated:
+  description: With O(validate_only), the number of entries checked (all of them passed).
+  returned: when O(validate_only=true)
+  type: int
+  sample: 12
 correlation_id:
   description: Correlation id of the last request sent to the key management API.
   returned: always
@@ -221,11 +233,14 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import H
 
 ARGUMENT_SPEC = dict(
     crypto_keys=dict(type="list", elements="dict", required=True, no_log=False, options=key_argument_spec()),
+    validate_only=dict(type="bool", default=False),
 )
 
 
 def converge(module):
     specs = parse_specs(module.params["crypto_keys"])
+    if module.params["validate_only"]:
+        module.exit_json(changed=False, results=[], summary=summarize([]), validated=len(specs))
     results = converge_all(module.kms, specs, check_mode=module.check_mode, redact=module.connection.redact)
     summary = summarize(results)
     diff = [dict(result.pop("diff"), before_header=result["item"], after_header=result["item"]) for result in results]

@@ -111,3 +111,13 @@ def test_keys_sharing_a_name_are_listed_by_key_id(run, hsc):
                           {"key_id": ids[1], "name": "shared", "aliases": ["shared-b"]}])
     assert not failed, result.get("msg")
     assert [r["key"]["aliases"] for r in result["results"]] == [["shared-a"], ["shared-b"]]
+
+
+def test_validate_only_checks_and_sends_nothing(run, hsc):
+    hsc.token()
+    mark = hsc.mark()
+    failed, good = run([{"name": "fine", "aliases": ["fine"]}], validate_only=True)
+    assert not failed and good["validated"] == 1 and not good["changed"]
+    failed, bad = run([{"name": "fine", "aliases": ["keys"]}], validate_only=True)
+    assert failed and "crypto_keys[0].aliases: 'keys' is a reserved word" in bad["msg"]
+    assert hsc.requests_since(mark, service=None) == []
