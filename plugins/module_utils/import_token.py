@@ -82,6 +82,11 @@ def public_key_pem(payload):
         return payload
 
 
+def _malformed(answer, context, what):
+    return ApiError("%s: the service's answer (HTTP %s) %s" % (context, answer.status, what), status=answer.status,
+                    correlation_id=answer.correlation_id, method=answer.method, url=answer.url)
+
+
 def run_import_token(kms, request, check_mode=False):
     created = None
     retrieved = None
@@ -91,15 +96,21 @@ def run_import_token(kms, request, check_mode=False):
                        "maxAllowedRetrievals": request.max_allowed_retrievals or DEFAULT_RETRIEVALS}
             created["remainingRetrievals"] = created["maxAllowedRetrievals"] - (1 if request.retrieve else 0)
         else:
-            created = kms.request("POST", "import_token", body=request.body(), context="Creating an import token").data
+            answer = kms.request("POST", "import_token", body=request.body(), context="Creating an import token")
+            created = answer.data
+            if not isinstance(created, dict):
+                raise _malformed(answer, "Creating an import token", "is not a JSON object")
     if request.retrieve and not check_mode:
         try:
-            retrieved = kms.request("GET", "import_token", context="Retrieving the import token").data
+            answer = kms.request("GET", "import_token", context="Retrieving the import token")
         except ApiError as exc:
             if exc.has_code("IMPORT_TOKEN_EXPIRED_ERR") or exc.status == 409:
                 exc.message += (" (there is no usable import token: none was created, it expired, or it was retrieved "
                                 "max_allowed_retrievals times; create a new one with state=present)")
             raise
+        retrieved = answer.data
+        if not (isinstance(retrieved, dict) and isinstance(retrieved.get("payload"), str) and isinstance(retrieved.get("nonce"), str)):
+            raise _malformed(answer, "Retrieving the import token", "has no public key (payload) and nonce")
     token = retrieved if isinstance(retrieved, dict) else created if isinstance(created, dict) else None
     return {
         "changed": True,

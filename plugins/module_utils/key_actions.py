@@ -277,8 +277,8 @@ def run_wrap(kms, request):
     """Send the operation (a read on the service: safe to re-send) and return its outputs, null where not applicable."""
     context = "%s with %s" % (request.operation.capitalize(), request.label)
     try:
-        answer = kms.request("POST", "keys/%s/actions/%s" % (request.ref, request.operation), body=request.body(),
-                             idempotent=True, context=context).data
+        result = kms.request("POST", "keys/%s/actions/%s" % (request.ref, request.operation), body=request.body(),
+                             idempotent=True, context=context)
     except ApiError as exc:
         if exc.has_code("UNPROCESSABLE_CIPHERTEXT_ERR") or exc.status == 422:
             exc.message += (" (the ciphertext was not wrapped by this key, is damaged, or was wrapped with other aad; "
@@ -288,7 +288,14 @@ def run_wrap(kms, request):
         elif exc.status == 404:
             exc.message += " (no %s exists, or it was purged)" % request.label
         raise
-    answer = answer if isinstance(answer, dict) else {}
+    answer = result.data if isinstance(result.data, dict) else {}
+    # An answer without the output the operation exists for is a malformed answer, never a result of nulls.
+    wanted = [field for field, needed in (("plaintext", request.operation == "unwrap" or (request.operation == "wrap" and request.plaintext is None)),
+                                          ("ciphertext", request.operation in ("wrap", "rewrap"))) if needed]
+    missing = [field for field in wanted if not (isinstance(answer.get(field), str) and answer[field])]
+    if missing:
+        raise ApiError("%s: the service's answer (HTTP %s) has no %s" % (context, result.status, " and no ".join(missing)),
+                       status=result.status, correlation_id=result.correlation_id, method=result.method, url=result.url)
     result = {
         "plaintext": answer.get("plaintext") if request.operation == "wrap" and request.plaintext is None else None,
         "ciphertext": None,

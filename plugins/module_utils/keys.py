@@ -117,6 +117,13 @@ def managed_view(raw):
     }
 
 
+def checked_key(raw, context=None):
+    """A key object from the service, or ``ApiError`` when it has no id: a malformed answer is never acted upon."""
+    if raw is not None and not (isinstance(raw.get("id"), str) and raw["id"]):
+        raise ApiError("%s: the service's answer holds a key without an id" % (context or "Reading a key"))
+    return raw
+
+
 class AmbiguousKeyError(HsCryptoError):
     """More than one key matches a name: never guess."""
 
@@ -135,11 +142,12 @@ class KeyFinder(object):
     def get(self, ref, context=None):
         """The key with id (or alias) ``ref``, deleted ones included; None when the service does not know it."""
         try:
-            return self.kms.request("GET", "keys/%s" % ref, context=context).resource
+            found = self.kms.request("GET", "keys/%s" % ref, context=context).resource
         except ApiError as exc:
             if exc.status == 404:
                 return None
             raise
+        return checked_key(found, context)
 
     def by_name(self, name, states=LIVE_STATES):
         """Every key named exactly ``name`` in ``states`` (every page read)."""
@@ -153,7 +161,7 @@ class KeyFinder(object):
             # The instance holds more keys than the service searches: read them all and match here.
             params.pop("search")
             found = self.kms.list_all("keys", params=params, context=context)
-        return [k for k in found if k.get("name") == name and k.get("state") in states]
+        return [checked_key(k, context) for k in found if k.get("name") == name and k.get("state") in states]
 
     def locate(self, spec, deleted=False, thorough=True):
         """The key ``spec`` designates, or None.

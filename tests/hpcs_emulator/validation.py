@@ -20,9 +20,9 @@ from .clock import parse_rfc3339
 from .errors import KmsError, bad_body, field_error
 from .model import KEY_TYPE
 
-ALIAS_RE = re.compile(r'^[A-Za-z0-9_-]{2,90}$')
-UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
-RING_RE = re.compile(r'^[a-zA-Z0-9-]{2,100}$')
+ALIAS_RE = re.compile(r'^[A-Za-z0-9_-]{2,90}\Z')
+UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z')
+RING_RE = re.compile(r'^[a-zA-Z0-9-]{2,100}\Z')
 RESERVED_ALIASES = frozenset((
     'allowed_ip', 'key', 'keys', 'metadata', 'policy', 'policies', 'registration', 'registrations',
     'ring', 'rings', 'rotate', 'wrap', 'unwrap', 'rewrap', 'version', 'versions',

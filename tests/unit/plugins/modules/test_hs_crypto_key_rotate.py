@@ -158,7 +158,7 @@ def test_server_failure_without_rotation_is_reported(rotate, hsc):
     ({"key_id": "not-a-uuid"}, "key_id must be a key UUID or a key CRN"),
     ({"key_id": "02fd6835-6001-4482-a892-13bd2085f75d", "alias": "both"}, "mutually exclusive"),
     ({"alias": "keys"}, "'keys' is a reserved word"),
-    ({"alias": "k1", "older_than_days": -1}, "older_than_days must be a whole number of days, 0 or more"),
+    ({"alias": "k1", "older_than_days": -1}, "older_than_days must be a whole number of days from 0 to 36500"),
     ({"alias": "k1", "payload": "not base64!"}, "payload must be base64-encoded"),
     ({"alias": "k1", "payload": base64.b64encode(b"short").decode()}, "must be 16, 24 or 32 bytes"),
     ({"alias": "k1", "payload": material(), "encrypted_nonce": material(16)}, "encrypted_nonce and iv go together"),

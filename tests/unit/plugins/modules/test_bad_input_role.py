@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Bad variables of the hs_crypto_instance role, table-driven, on the path the role takes with them.
+
+First the role's argument spec (roles/hs_crypto_instance/meta/argument_specs.yml, entry point ``main``), checked as
+``ansible.builtin.validate_argument_spec`` checks it when the role starts; a variable it accepts then reaches
+hs_crypto_key_batch exactly as tasks/main.yml passes it when only keys are declared, run in-process against the
+emulator. Either way the refusal must name the variable (or the module option it becomes) and the rule, and the
+emulator must have received no request. The integration target hs_crypto_bad_input runs the real role.
+"""
+
+import os
+
+import pytest
+import yaml
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.ibm.hs_crypto.plugins.modules.hs_crypto_key_batch import main as batch_main
+
+ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "hs_crypto_instance")
+INSTANCE_A = "8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b"
+CONNECTION = ("instance_id", "region", "endpoint", "endpoint_type", "api_key", "iam_url", "broker_url", "ca_path",
+              "validate_certs", "timeout", "retries")
+
+
+def load(*parts):
+    with open(os.path.join(ROLE, *parts), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+MAIN_OPTIONS = load("meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+DEFAULTS = load("defaults", "main.yml")
+
+
+def key(**fields):
+    return dict({"name": "role-key", "aliases": ["role-key"]}, **fields)
+
+
+# (case id, role variables on top of a valid set, fragments the message must hold, where it is refused)
+SPEC = "argument spec"
+MODULE = "module"
+CASES = [
+    ("instance-id-missing", {"hs_crypto_instance_id": None}, ["hs_crypto_instance_id", "missing required"], SPEC),
+    ("endpoint-type-choice", {"hs_crypto_instance_endpoint_type": "sideways"}, ["hs_crypto_instance_endpoint_type", "one of"], SPEC),
+    ("keys-not-a-list", {"hs_crypto_instance_keys": {"name": "k1"}}, ["hs_crypto_instance_keys", "list"], SPEC),
+    ("key-unknown-option", {"hs_crypto_instance_keys": [key(colour="red")]}, ["colour"], SPEC),
+    ("key-state-choice", {"hs_crypto_instance_keys": [key(state="vanished")]}, ["state", "one of"], SPEC),
+    ("key-type-choice", {"hs_crypto_instance_keys": [key(type="public")]}, ["type", "one of"], SPEC),
+    ("key-enabled-not-bool", {"hs_crypto_instance_keys": [key(enabled="sometimes")]}, ["enabled", "bool"], SPEC),
+    ("key-rotation-interval-word", {"hs_crypto_instance_keys": [key(rotation={"interval_month": "monthly"})]},
+     ["interval_month", "int"], SPEC),
+    ("key-rotation-unknown-field", {"hs_crypto_instance_keys": [key(rotation={"every": 3})]}, ["every"], SPEC),
+    ("key-algorithm-choice", {"hs_crypto_instance_keys": [key(encryption_algorithm="ROT13")]}, ["encryption_algorithm", "one of"],
+     SPEC),
+    ("key-aliases-not-a-list", {"hs_crypto_instance_keys": [key(aliases={"a": 1})]}, ["aliases", "list"], SPEC),
+    ("ring-without-id", {"hs_crypto_instance_key_rings": [{"state": "present"}]}, ["id", "missing required"], SPEC),
+    ("ring-state-choice", {"hs_crypto_instance_key_rings": [{"id": "ring-a", "state": "gone"}]}, ["state", "one of"], SPEC),
+    ("rings-not-a-list", {"hs_crypto_instance_key_rings": {"id": "ring-a"}}, ["hs_crypto_instance_key_rings", "list"], SPEC),
+    ("policies-not-a-dict", {"hs_crypto_instance_policies": ["metrics"]}, ["hs_crypto_instance_policies", "dict"], SPEC),
+    ("policy-network-choice", {"hs_crypto_instance_policies": {"allowed_network": "everywhere"}}, ["allowed_network", "one of"], SPEC),
+    ("policy-metrics-not-bool", {"hs_crypto_instance_policies": {"metrics": "loud"}}, ["metrics", "bool"], SPEC),
+    ("policy-unknown", {"hs_crypto_instance_policies": {"teleport": True}}, ["teleport"], SPEC),
+    ("timeout-word", {"hs_crypto_instance_timeout": "soon"}, ["hs_crypto_instance_timeout", "float"], SPEC),
+    ("retries-word", {"hs_crypto_instance_retries": "many"}, ["hs_crypto_instance_retries", "int"], SPEC),
+    ("validate-certs-word", {"hs_crypto_instance_validate_certs": "maybe"}, ["hs_crypto_instance_validate_certs", "bool"], SPEC),
+    ("report-word", {"hs_crypto_instance_report": "loudly"}, ["hs_crypto_instance_report", "bool"], SPEC),
+    # Accepted by the argument spec (right types), refused by the module before any request.
+    ("instance-id-not-a-guid", {"hs_crypto_instance_id": "instance-a"}, ["instance_id", "GUID"], MODULE),
+    ("region-unknown", {"hs_crypto_instance_endpoint": None, "hs_crypto_instance_region": "mars-1"}, ["region", "not a known"],
+     MODULE),
+    ("endpoint-plain-http", {"hs_crypto_instance_endpoint": "http://kms.example.com"}, ["endpoint", "https://"], MODULE),
+    ("timeout-zero", {"hs_crypto_instance_timeout": 0}, ["timeout", "greater than 0"], MODULE),
+    ("retries-too-many", {"hs_crypto_instance_retries": 99}, ["retries", "between 0 and 10"], MODULE),
+    ("key-name-short", {"hs_crypto_instance_keys": [key(name="k")]}, ["crypto_keys[0].name", "2 to 90"], MODULE),
+    ("key-alias-reserved", {"hs_crypto_instance_keys": [key(aliases=["keys"])]}, ["crypto_keys[0].aliases", "reserved"], MODULE),
+    ("key-alias-unicode", {"hs_crypto_instance_keys": [key(aliases=["cl\u00e9"])]}, ["crypto_keys[0].aliases", "letters, digits"],
+     MODULE),
+    ("key-payload-base64", {"hs_crypto_instance_keys": [key(payload="%%%%")]}, ["crypto_keys[0].payload", "base64"], MODULE),
+    ("key-payload-size", {"hs_crypto_instance_keys": [key(payload="AAAA")]}, ["crypto_keys[0].payload", "16, 24 or 32 bytes"], MODULE),
+    ("key-rotation-interval-13", {"hs_crypto_instance_keys": [key(rotation={"interval_month": 13})]},
+     ["crypto_keys[0].rotation.interval_month", "1 to 12"], MODULE),
+    ("key-expiration-word", {"hs_crypto_instance_keys": [key(expiration_date="next year")]},
+     ["crypto_keys[0].expiration_date", "RFC 3339"], MODULE),
+    ("key-ring-bad", {"hs_crypto_instance_keys": [key(key_ring="ring a")]}, ["crypto_keys[0].key_ring", "not a valid key ring id"],
+     MODULE),
+    ("key-twice", {"hs_crypto_instance_keys": [key(), key(name="other")]}, ["crypto_keys[0]", "crypto_keys[1]", "both designate"],
+     MODULE),
+    ("key-1mb-description", {"hs_crypto_instance_keys": [key(description="d" * (1 << 20))]}, ["crypto_keys[0].description", "2 to 240"],
+     MODULE),
+]
+
+
+@pytest.fixture
+def role_vars(hsc):
+    """A valid set of role variables for instance A through the emulator (keys only: the batch module connects itself)."""
+    return dict(DEFAULTS, hs_crypto_instance_id=INSTANCE_A, hs_crypto_instance_endpoint=hsc.url,
+                hs_crypto_instance_iam_url=hsc.url, hs_crypto_instance_api_key="hsc-emulator-alice-api-key-0001",
+                hs_crypto_instance_keys=[key()])
+
+
+def argument_spec_errors(variables):
+    provided = dict((name, value) for name, value in variables.items() if name in MAIN_OPTIONS and value is not None)
+    try:
+        result = ArgumentSpecValidator(MAIN_OPTIONS).validate(provided, validate_role_argument_spec=True)
+    except TypeError as exc:  # ansible-core's own crash on a scalar for a dict with suboptions (see test_fuzz_options)
+        return [str(exc)]
+    return result.error_messages
+
+
+def batch_args(variables):
+    """hs_crypto_key_batch's arguments as tasks/main.yml builds them (module_defaults "direct" + crypto_keys)."""
+    args = dict((option, variables.get("hs_crypto_instance_" + option.replace("instance_", ""))) for option in CONNECTION)
+    args["crypto_keys"] = variables["hs_crypto_instance_keys"]
+    return dict((name, value) for name, value in args.items() if value is not None)
+
+
+@pytest.mark.parametrize("variables, fragments, where", [pytest.param(v, f, w, id=i) for i, v, f, w in CASES])
+def test_bad_role_variables_are_refused_before_any_request(run_module, hsc, role_vars, variables, fragments, where):
+    role_vars.update(variables)
+    mark = hsc.mark()
+    errors = argument_spec_errors(role_vars)
+    if where == SPEC:
+        assert errors, "the argument spec accepted %s" % variables
+        message = "\n".join(errors)
+    else:
+        assert errors == []
+        failed, result = run_module(batch_main, batch_args(role_vars))
+        assert failed and "exception" not in result
+        message = result["msg"]
+        assert len(message) < 2000
+    for fragment in fragments:
+        assert fragment in message, "%r not in %r" % (fragment, message[:400])
+    assert hsc.requests_since(mark, service=None) == []
+
+
+def test_the_valid_set_is_accepted(run_module, hsc, role_vars):
+    """The base of every case works (so each case fails for its own reason)."""
+    assert argument_spec_errors(role_vars) == []
+    failed, result = run_module(batch_main, batch_args(role_vars))
+    assert not failed, result.get("msg")
+    assert result["summary"]["created"] == 1
+
+
+def test_the_table_is_large_enough():
+    assert len(CASES) >= 30
