@@ -112,8 +112,9 @@ options:
   validate_only:
     description:
       - Check every entry of O(crypto_keys) against the rules and return without sending any request or changing anything.
-      - The role M(ibm.hs_crypto.hs_crypto_instance) runs this first when it also converges key rings or policies, so that a
-        bad key declaration stops the run before anything changed.
+      - Useful before other tasks change anything, so that a bad key declaration stops the run first. (The role
+        M(ibm.hs_crypto.hs_crypto_instance) checks all its variables on the controller with the filter
+        P(ibm.hs_crypto.hs_crypto_check#filter) instead, which needs no module run.)
     type: bool
     default: false
 notes:
