@@ -4,13 +4,15 @@
 
 # --- Locations --------------------------------------------------------------------------------
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-VENV="${REPO_ROOT}/.venv"
+VENV="${HS_CRYPTO_VENV:-${REPO_ROOT}/.venv}"                     # HS_CRYPTO_VENV moves it (trying other pins)
 BUILD_DIR="${HS_CRYPTO_BUILD_DIR:-${REPO_ROOT}/.build}"          # HS_CRYPTO_BUILD_DIR moves it (parallel runs)
 COLLECTIONS_ROOT="${BUILD_DIR}"                                  # contains ansible_collections/
 COLLECTION_DIR="${COLLECTIONS_ROOT}/ansible_collections/ibm/hs_crypto"
-REQUIREMENTS="${REPO_ROOT}/tests/requirements-dev.txt"
+REQUIREMENTS="${HS_CRYPTO_REQUIREMENTS:-${REPO_ROOT}/tests/requirements-dev.txt}"
 PYTHON_VERSION="3.11"                                            # the version ansible-test runs
-APT_PACKAGES=(shellcheck)
+# Debian packages as package:command (installed by the setup step when the command is missing):
+# ShellCheck for the scripts, Chromium and its WebDriver for the check of the rendered docsite.
+APT_PACKAGES=(shellcheck:shellcheck chromium:chromium chromium-driver:chromedriver)
 # PYTHON (environment) may name the interpreter that creates the venv; default python3.
 : "${PYTHON:=python3}"
 
@@ -102,11 +104,11 @@ as_root() {
     fi
 }
 
-# ensure_apt_packages: install missing Debian packages (shellcheck) when we can.
+# ensure_apt_packages: install the missing Debian packages of APT_PACKAGES when we can.
 ensure_apt_packages() {
-    local missing=() pkg
-    for pkg in "${APT_PACKAGES[@]}"; do
-        command -v "${pkg}" >/dev/null 2>&1 || missing+=("${pkg}")
+    local missing=() entry
+    for entry in "${APT_PACKAGES[@]}"; do
+        command -v "${entry#*:}" >/dev/null 2>&1 || missing+=("${entry%%:*}")
     done
     ((${#missing[@]})) || return 0
     if ! command -v apt-get >/dev/null 2>&1; then
@@ -254,4 +256,33 @@ emulator_field() {
 # the state file (API keys and instances from its "config"). OUT_FILE "-" is standard output.
 write_emulator_vars() {
     "${VENV}/bin/python" "${REPO_ROOT}/scripts/emulator_vars.py" "$@"
+}
+
+# --- ansible-test -----------------------------------------------------------------------------
+
+# install_pip_bootstrap PYTHON PYTHON_VERSION: ansible-test bootstraps pip in its sanity venvs with a get-pip script
+# it would download from an unreachable host; it uses ~/.ansible/test/cache/get_pip_<ver>.py when present. Install
+# scripts/get_pip_offline.py there, under the pip version that the ansible-test of PYTHON (an interpreter with
+# ansible-core installed) asks for on PYTHON_VERSION: get_venv_packages() in
+# ansible_test/_internal/python_requirements.py (23.1.2 in 2.17, 24.2 in 2.18 and 2.19, 25.2 in 2.21).
+install_pip_bootstrap() {
+    local python="$1" python_version="$2" pip_version cache_file source="${REPO_ROOT}/scripts/get_pip_offline.py"
+    pip_version="$("${python}" - "${python_version}" <<'EOF_PY'
+import sys, types
+from ansible_test._internal.python_requirements import get_venv_packages
+print(get_venv_packages(types.SimpleNamespace(version=sys.argv[1]))['pip'])
+EOF_PY
+)"
+    [[ "${pip_version}" =~ ^[0-9][0-9.]*$ ]] || die "unexpected pip version from ansible-test: ${pip_version}"
+    cache_file="${HOME}/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+    mkdir -p "$(dirname "${cache_file}")"
+    if ! cmp -s "${source}" "${cache_file}"; then
+        cp "${source}" "${cache_file}"
+    fi
+    log "pip ${pip_version} bootstrap: ${cache_file}"
+}
+
+# stage_tree DEST: like stage_collection, into DEST/ansible_collections/ibm/hs_crypto (for the matrix legs).
+stage_tree() {
+    COLLECTION_DIR="$1/ansible_collections/ibm/hs_crypto" stage_collection
 }

@@ -75,11 +75,11 @@ EXAMPLES = r"""
       region: us-south
       api_key: "{{ ibmcloud_api_key }}"
   block:
-    - name: Create an import token that can be retrieved once within 10 minutes, and retrieve it
+    - name: Create an import token that can be retrieved twice within 10 minutes, and retrieve it
       ibm.hs_crypto.hs_crypto_import_token:
         state: present
         expiration: 600
-        max_allowed_retrievals: 1
+        max_allowed_retrievals: 2
         retrieve: true
       register: token
 

@@ -113,7 +113,7 @@ options:
     description:
       - Check every entry of O(crypto_keys) against the rules and return without sending any request or changing anything.
       - Useful before other tasks change anything, so that a bad key declaration stops the run first. (The role
-        M(ibm.hs_crypto.hs_crypto_instance) checks all its variables on the controller with the filter
+        P(ibm.hs_crypto.hs_crypto_instance#role) checks all its variables on the controller with the filter
         P(ibm.hs_crypto.hs_crypto_check#filter) instead, which needs no module run.)
     type: bool
     default: false

@@ -81,6 +81,13 @@ EXAMPLES = r"""
         key_ring_id: payments
         state: absent
       check_mode: true
+      register: ring_deletion
+      failed_when: false  # check mode predicts the service's answer: this ring holds a key, so it cannot be deleted
+
+    - name: Say why not
+      ansible.builtin.debug:
+        msg: "{{ ring_deletion.msg }}"
+      when: ring_deletion.msg is defined
 
     - name: Delete a ring whose keys are all deleted
       ibm.hs_crypto.hs_crypto_key_ring:

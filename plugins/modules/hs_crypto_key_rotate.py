@@ -102,7 +102,7 @@ EXAMPLES = r"""
     instance_id: "{{ hpcs_instance_id }}"
     region: us-south
     api_key: "{{ ibmcloud_api_key }}"
-    key_id: 02fd6835-6001-4482-a892-13bd2085f75d
+    key_id: "{{ compromised_key_id }}"
 
 - name: Rotate an imported key with new material
   ibm.hs_crypto.hs_crypto_key_rotate:

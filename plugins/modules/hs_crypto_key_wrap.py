@@ -97,7 +97,7 @@ EXAMPLES = r"""
     - name: Store only the wrapped key with the data it protects
       ansible.builtin.copy:
         content: "{{ dek.ciphertext }}"
-        dest: /etc/payments/dek.wrapped
+        dest: "{{ dek_file }}"  # for example /etc/payments/dek.wrapped
         mode: "0600"
       no_log: true
 
@@ -112,7 +112,7 @@ EXAMPLES = r"""
       ibm.hs_crypto.hs_crypto_key_wrap:
         operation: unwrap
         alias: payments-root
-        ciphertext: "{{ lookup('ansible.builtin.file', '/etc/payments/dek.wrapped') }}"
+        ciphertext: "{{ lookup('ansible.builtin.file', dek_file) }}"
         aad: [payments, eu-de]
       register: unwrapped
       no_log: true
@@ -121,7 +121,7 @@ EXAMPLES = r"""
       ibm.hs_crypto.hs_crypto_key_wrap:
         operation: rewrap
         alias: payments-root
-        ciphertext: "{{ lookup('ansible.builtin.file', '/etc/payments/dek.wrapped') }}"
+        ciphertext: "{{ lookup('ansible.builtin.file', dek_file) }}"
         aad: [payments, eu-de]
       register: rewrapped
       no_log: true

@@ -7,11 +7,14 @@ import contextlib
 import json
 import os
 import sys
+import time
 
 import pytest
 
 from ansible.module_utils import basic
+from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.common.text.converters import to_bytes
+from ansible_collections.ibm.hs_crypto.plugins.module_utils import key_service, transport
 
 TESTS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 if TESTS_DIR not in sys.path:
@@ -33,6 +36,11 @@ except ImportError:  # ansible-core 2.17, 2.18
             basic._ANSIBLE_ARGS = saved  # pylint: disable=protected-access
 
 
+# ansible-core 2.21 returns the module's arguments as ``invocation`` only when the controller asks (INJECT_INVOCATION);
+# the tests ask, because what must be masked in the echoed arguments is checked there.
+INJECT_INVOCATION = "inject_invocation" in PASS_VARS
+
+
 @pytest.fixture(scope="session")
 def emulator():
     with EmulatorServer() as emu:
@@ -44,6 +52,30 @@ def emu(emulator):
     """The shared emulator, reset before each test."""
     emulator.state.reset()
     return emulator
+
+
+class WaitRecorder(object):
+    """Stands in for the time module of the collection's transport and key service: their pauses (backoff before a
+    retry, Retry-After, the wait before looking for a concurrent run's twin) are recorded instead of slept. The
+    emulator's own delays and every clock stay real, so timeouts and deadlines are still tested for real."""
+
+    def __init__(self):
+        self.waits = []
+
+    def sleep(self, seconds):
+        self.waits.append(seconds)
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+@pytest.fixture(autouse=True)
+def waits(monkeypatch):
+    """The pauses the module under test asked for, in seconds (none of them is slept)."""
+    recorder = WaitRecorder()
+    for module in (transport, key_service):
+        monkeypatch.setattr(module, "time", recorder)
+    return recorder
 
 
 @pytest.fixture
@@ -59,6 +91,8 @@ def run_module(capsys, monkeypatch):
         args = dict(args)
         if check_mode:
             args["_ansible_check_mode"] = True
+        if INJECT_INVOCATION:
+            args.setdefault("_ansible_inject_invocation", True)
         with patch_module_args(args):
             with pytest.raises(SystemExit):
                 main()

@@ -311,6 +311,10 @@ CASES = [
 ]
 
 
+# ansible-core 2.21 logs the module's arguments to syslog before the module runs, and refuses a NUL byte there itself.
+CORE_SYSLOG_REFUSAL = "Failed to log to syslog (embedded null character)"
+
+
 def message(result):
     return result.get("msg") or ""
 
@@ -325,6 +329,8 @@ def test_bad_input_is_refused_before_any_request(run_module, hsc, module_name, p
     msg = message(result)
     assert failed, "accepted: %s" % json.dumps(result)[:500]
     assert hsc.requests_since(mark, service=None) == []
+    if msg.startswith(CORE_SYSLOG_REFUSAL) and any("\x00" in str(value) for value in params.values()):
+        return  # refused by ansible-core before the module's own check, which is as early, but cannot name the option
     for fragment in fragments:
         assert fragment in msg, "%r not in %r" % (fragment, msg[:500])
     assert "exception" not in result and "Traceback" not in msg

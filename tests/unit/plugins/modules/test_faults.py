@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_key, hs_crypto_key_batch
 
 FAULTS = {
-    "429 with Retry-After": {"status": 429, "retry_after": "0"},
+    "429 with Retry-After": {"status": 429, "retry_after": "2"},
     "429 without Retry-After": {"status": 429},
     "500": {"status": 500},
     "502": {"status": 502},
@@ -38,7 +38,7 @@ def kms_keys(hsc):
 
 @pytest.mark.parametrize("fault_name", sorted(FAULTS))
 @pytest.mark.parametrize("read_name", sorted(READS))
-def test_reads_retry_and_succeed(run_module, hsc, read_name, fault_name):
+def test_reads_retry_and_succeed(run_module, hsc, waits, read_name, fault_name):
     hsc.kms("POST", "keys", json={"metadata": {"collectionType": "application/vnd.ibm.kms.key+json", "collectionTotal": 1},
                                   "resources": [{"type": "application/vnd.ibm.kms.key+json", "name": "target", "aliases": ["target"]}]})
     # Full connection: IAM, broker discovery, then the KMS reads.
@@ -53,6 +53,14 @@ def test_reads_retry_and_succeed(run_module, hsc, read_name, fault_name):
     assert not result["changed"]
     faults = hsc.control("GET", "counters")["faults"]
     assert faults == 1
+    # One pause before the one retry (a slow answer is waited for, not retried). The service's Retry-After is
+    # honoured (plus at most 1 s of jitter); without it, the first backoff is well under 2 s.
+    if fault_name == "slow answer":
+        assert waits.waits == []
+    elif fault_name == "429 with Retry-After":
+        assert len(waits.waits) == 1 and 2 <= waits.waits[0] <= 3, waits.waits
+    else:
+        assert len(waits.waits) == 1 and 0 < waits.waits[0] <= 30, waits.waits
 
 
 LOST = {"lost answer": {"drop": True, "after": True}, "503 after the change": {"status": 503, "after": True}}

@@ -1,0 +1,161 @@
+"""Run the main job as AWX / Ansible Automation Platform does: ansible-runner with a private data directory.
+
+Usage: python scripts/runner_job.py --inventory DIR --collections DIR --emulator-env FILE JOB_DIR
+
+JOB_DIR becomes the private data directory: ``inventory/`` (a copy of DIR), ``project/provision.yml`` (the one-line
+playbook a platform project holds: ``import_playbook: ibm.hs_crypto.provision``) and ``env/envvars``, into which
+the platform would inject the credential (``IBMCLOUD_API_KEY``) and which here also points IAM, the broker and the CA
+bundle at the emulator (the ``export`` lines of FILE) and Ansible at the installed collection (``--collections``).
+
+The job runs twice through ansible-runner's Python API. Both runs must succeed and converge every host; the second
+must report no change on any host. Then the runner's artifacts (stdout, job events, everything it kept) must hold
+neither the API key nor any IAM token (a JWT), as a platform stores them for every job. (ansible-runner's own record of
+its input environment, ``artifacts/<ident>/command``, holds the API key by design; it must be private, mode 0600.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import shutil
+import sys
+import time
+
+import ansible_runner
+import yaml
+
+JWT = re.compile(rb'eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}')
+PROJECT_PLAYBOOK = """---
+# The project's playbook: job templates choose among the project's files.
+- name: Converge every HPCS instance of the inventory
+  ansible.builtin.import_playbook: ibm.hs_crypto.provision
+"""
+
+
+def read_exports(path: str) -> dict[str, str]:
+    """``export NAME=value`` lines (shell-quoted) of a file written by scripts/emulator_vars.py --env."""
+    values = {}
+
+    with open(path, encoding='utf-8') as handle:
+        for line in handle:
+            words = shlex.split(line, comments=True)
+            if len(words) == 2 and words[0] == 'export' and '=' in words[1]:
+                name, value = words[1].split('=', 1)
+                values[name] = value
+
+    return values
+
+
+def prepare(job_dir: str, inventory: str, collections: str, environment: dict[str, str]) -> None:
+    shutil.rmtree(job_dir, ignore_errors=True)
+    shutil.copytree(inventory, os.path.join(job_dir, 'inventory'))
+    os.makedirs(os.path.join(job_dir, 'project'))
+    os.makedirs(os.path.join(job_dir, 'env'))
+
+    with open(os.path.join(job_dir, 'project', 'provision.yml'), 'w', encoding='utf-8') as handle:
+        handle.write(PROJECT_PLAYBOOK)
+
+    envvars = dict(environment)
+    envvars['ANSIBLE_COLLECTIONS_PATH'] = os.path.abspath(collections)
+    envvars['ANSIBLE_NOCOLOR'] = '1'
+
+    with open(os.path.join(job_dir, 'env', 'envvars'), 'w', encoding='utf-8') as handle:
+        yaml.safe_dump(envvars, handle)
+
+    os.chmod(os.path.join(job_dir, 'env', 'envvars'), 0o600)
+
+
+def run(job_dir: str, ident: str) -> dict:
+    started = time.monotonic()
+    result = ansible_runner.run(private_data_dir=job_dir, playbook='provision.yml', ident=ident, quiet=True)
+    stats = result.stats or {}
+    changed = dict(stats.get('changed') or {})
+    print('run %s: status %s, rc %s, %.1f s, changed per host %s'
+          % (ident, result.status, result.rc, time.monotonic() - started, changed))
+
+    if result.status != 'successful' or result.rc != 0:
+        with open(os.path.join(job_dir, 'artifacts', ident, 'stdout'), encoding='utf-8', errors='replace') as handle:
+            sys.stdout.write(handle.read()[-3000:])
+        sys.exit('error: run %s failed' % ident)
+
+    return stats
+
+
+def scan_artifacts(job_dir: str, api_key: str) -> list[str]:
+    """Files of the job's output in the runner's artifacts that hold the API key or a token.
+
+    ``artifacts/<ident>/command`` is left out: it is ansible-runner's record of its own input (the command line and the
+    whole environment, env/envvars included), written with mode 0600 whatever the playbook does; it must stay private.
+    """
+    findings = []
+    needle = api_key.encode('utf-8')
+    files = 0
+
+    for folder, _dirs, names in os.walk(os.path.join(job_dir, 'artifacts')):
+        for name in names:
+            path = os.path.join(folder, name)
+
+            if name == 'command' and os.path.dirname(os.path.dirname(path)) == os.path.join(job_dir, 'artifacts'):
+                if os.stat(path).st_mode & 0o077:
+                    findings.append('%s (the job environment) is readable by others' % os.path.relpath(path, job_dir))
+                continue
+
+            files += 1
+
+            with open(path, 'rb') as handle:
+                content = handle.read()
+
+            if needle and needle in content:
+                findings.append('%s holds the API key' % os.path.relpath(path, job_dir))
+            if JWT.search(content):
+                findings.append('%s holds an IAM token' % os.path.relpath(path, job_dir))
+
+    print('artifacts: %d files of job output scanned for the API key and for tokens' % files)
+    return findings
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
+    parser.add_argument('--inventory', required=True)
+    parser.add_argument('--collections', required=True)
+    parser.add_argument('--emulator-env', required=True)
+    parser.add_argument('job_dir')
+    args = parser.parse_args(argv)
+
+    environment = read_exports(args.emulator_env)
+    prepare(args.job_dir, args.inventory, args.collections, environment)
+    with open(os.path.join(args.inventory, 'hosts.yml'), encoding='utf-8') as handle:
+        hosts = sorted(yaml.safe_load(handle)['hpcs_instances']['hosts'])
+
+    first = run(args.job_dir, 'first')
+    second = run(args.job_dir, 'second')
+    errors = []
+
+    for name, stats in (('first', first), ('second', second)):
+        converged = sorted(set(stats.get('ok') or {}) | set(stats.get('changed') or {}))
+        if converged != hosts or stats.get('failures') or stats.get('dark'):
+            errors.append('run %s did not converge every instance: %s' % (name, stats))
+
+    if not any((first.get('changed') or {}).values()):
+        errors.append('the first run changed nothing: it did not provision the keys')
+
+    still_changing = {host: count for host, count in (second.get('changed') or {}).items() if count}
+    if still_changing:
+        errors.append('the second run changed something (it must not): %s' % still_changing)
+
+    errors.extend(scan_artifacts(args.job_dir, environment.get('IBMCLOUD_API_KEY', '')))
+
+    for error in errors:
+        print('error: %s' % error, file=sys.stderr)
+
+    if not errors:
+        print('ansible-runner: the main job converged %d instances, a second run changed nothing, the artifacts hold '
+              'no secret' % len(hosts))
+
+    return 1 if errors else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
