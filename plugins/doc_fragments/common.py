@@ -16,27 +16,40 @@ options:
     type: str
   region:
     description:
-      - Region of the instance, for example V(us-south); used to reach the HPCS broker for endpoint discovery.
+      - Region of the instance, for example V(us-south); used to reach the HPCS broker for endpoint discovery, or, with
+        O(service=key_protect), to name the Key Protect endpoint.
       - Not needed when O(endpoint) or O(broker_url) is set, or when O(instance_id) is a CRN.
       - If not set, the value of the E(IBMCLOUD_REGION) or E(IC_REGION) environment variable is used.
     type: str
   endpoint:
     description:
       - Base URL of the key management API, for example V(https://api.us-south.hs-crypto.cloud.ibm.com:8000).
-      - When set, endpoint discovery is skipped. This is how a Key Protect instance
-        (V(https://<region>.kms.cloud.ibm.com)) is reached.
+      - When set, endpoint discovery is skipped, for either service (see O(service)).
       - A trailing V(/api/v2) is removed; the client adds it.
       - Must use V(https://); plain V(http://) is accepted only for a loopback host (local tests).
       - If not set, the value of the E(HS_CRYPTO_ENDPOINT) or E(IBMCLOUD_KP_API_ENDPOINT) environment variable is used.
     type: str
   endpoint_type:
     description:
-      - Which endpoint discovery returns for the key management API.
+      - Which endpoint discovery returns for the key management API (for Key Protect, which of its two URLs).
       - V(private) needs a connection to the IBM Cloud private network.
       - If not set, the value of the E(HS_CRYPTO_ENDPOINT_TYPE) environment variable is used.
     type: str
     choices: [public, private]
     default: public
+  service:
+    description:
+      - The service of the instance, which decides how its key management endpoint is found when O(endpoint) is not set.
+      - V(hs_crypto) - Hyper Protect Crypto Services; the endpoint is discovered through the HPCS broker of the region
+        (one request).
+      - V(key_protect) - IBM Key Protect, which serves the same key management API but has no broker; the endpoint follows
+        from the region, V(https://<region>.kms.cloud.ibm.com), or V(https://private.<region>.kms.cloud.ibm.com) with
+        O(endpoint_type=private), without a request. O(broker_url) does not apply.
+      - When not set, the service that a CRN in O(instance_id) names (C(hs-crypto) or C(kms)); else V(hs_crypto).
+        A O(service) that contradicts the CRN is an error.
+      - If not set, the value of the E(HS_CRYPTO_SERVICE) environment variable is used.
+    type: str
+    choices: [hs_crypto, key_protect]
   api_key:
     description:
       - IBM Cloud API key, exchanged for an IAM access token.

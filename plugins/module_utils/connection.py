@@ -16,7 +16,8 @@ import re
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import AuthorizedSender, KmsClient
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.discovery import (
-    ENDPOINT_TYPES, broker_url_for, check_region, discover_endpoints, parse_instance_id)
+    CRN_SERVICE_OF, ENDPOINT_TYPES, SERVICE_CHOICES, broker_url_for, check_region, discover_endpoints,
+    key_protect_endpoints, parse_instance_id)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, Redactor, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.iam import TokenProvider
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.transport import RetryPolicy, Transport
@@ -93,14 +94,32 @@ class Connection(object):
             if self.instance.region and opts.get("region") and self.instance.region != opts["region"]:
                 raise ConfigurationError("region %s conflicts with the region %s in the instance_id CRN"
                                          % (shown(opts["region"]), shown(self.instance.region)))
+        self.service = self._service()
+        if self.service == "key_protect" and opts.get("broker_url"):
+            raise ConfigurationError("broker_url is for the endpoint discovery of Hyper Protect Crypto Services; Key "
+                                     "Protect has no broker (service=key_protect): leave broker_url out")
+
+    def _service(self):
+        """``service`` as given, else the one the instance CRN names, else hs_crypto; a contradiction is an error."""
+        given = self.options.get("service")
+        if given is not None and given not in SERVICE_CHOICES:
+            raise ConfigurationError("service must be one of %s (got %s)" % (", ".join(SERVICE_CHOICES), shown(given)))
+        named = None
+        if self.instance is not None and self.instance.service:
+            named = "key_protect" if self.instance.service == CRN_SERVICE_OF["key_protect"] else "hs_crypto"
+        if given and named and given != named:
+            raise ConfigurationError("service %s conflicts with the instance_id CRN, which names the service %s (%s)"
+                                     % (given, CRN_SERVICE_OF[named], named))
+        return given or named or "hs_crypto"
 
     def require_instance(self):
         """Fail early when the instance-scoped options are missing."""
         if self.instance is None:
             raise ConfigurationError("instance_id is required (the GUID or CRN of the HPCS instance; environment HS_CRYPTO_INSTANCE_ID)")
         if not self.options.get("endpoint") and not self.options.get("broker_url") and not self.region:
-            raise ConfigurationError("region is required to discover the endpoint of instance %s (or give endpoint, or an "
-                                     "instance CRN that carries the region)" % self.instance.guid)
+            raise ConfigurationError("region is required to %s the endpoint of instance %s (or give endpoint, or an "
+                                     "instance CRN that carries the region)"
+                                     % ("derive" if self.service == "key_protect" else "discover", self.instance.guid))
 
     def require_api_key(self):
         if not self.options.get("api_key"):
@@ -144,11 +163,19 @@ class Connection(object):
     def broker_url(self):
         return self.options.get("broker_url") or broker_url_for(self.region)
 
+    @property
+    def discovers(self):
+        """Whether the endpoint comes from the HPCS broker (not given, and not a Key Protect instance's fixed URL)."""
+        return not self.options.get("endpoint") and self.service == "hs_crypto"
+
     def endpoints(self):
-        """All endpoints of the instance from the broker (one request, cached)."""
+        """All endpoints of the instance: from the broker (one request, cached), or for Key Protect from the region."""
         self.require_instance()
         if self._endpoints is None:
-            self._endpoints, self.last_correlation_id = discover_endpoints(self.sender, self.broker_url, self.instance.guid)
+            if self.service == "key_protect":
+                self._endpoints = key_protect_endpoints(self.region)
+            else:
+                self._endpoints, self.last_correlation_id = discover_endpoints(self.sender, self.broker_url, self.instance.guid)
         return self._endpoints
 
     @property
@@ -156,11 +183,11 @@ class Connection(object):
         return self.options.get("endpoint_type") or "public"
 
     def kms_url(self):
-        """``endpoint`` when given, else the discovered kms URL of ``endpoint_type``."""
+        """``endpoint`` when given, else the kms URL of ``endpoint_type``: discovered, or Key Protect's for the region."""
         if self.options.get("endpoint"):
             return self.options["endpoint"]
         url = self.endpoints()["kms"].get(self.endpoint_type)
-        if not url:
+        if not url:  # (Key Protect always has both)
             raise ConfigurationError("The broker lists no %s kms endpoint for instance %s; try endpoint_type=%s"
                                      % (self.endpoint_type, self.instance.guid,
                                         "private" if self.endpoint_type == "public" else "public"))

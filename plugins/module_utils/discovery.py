@@ -19,6 +19,12 @@ BROKER_URL_TEMPLATE = "https://%s.broker.hs-crypto.cloud.ibm.com"
 SERVICES = ("kms", "ep11", "uko")
 ENDPOINT_TYPES = ("public", "private")
 
+# The ``service`` option: which IBM Cloud service the instance belongs to, and the service name its CRNs carry.
+SERVICE_CHOICES = ("hs_crypto", "key_protect")
+CRN_SERVICE_OF = {"hs_crypto": "hs-crypto", "key_protect": "kms"}
+# Key Protect has no broker: its key management API lives at a fixed host per region and network.
+KEY_PROTECT_URL_TEMPLATES = {"public": "https://%s.kms.cloud.ibm.com", "private": "https://private.%s.kms.cloud.ibm.com"}
+
 # HPCS regions (hpcs-kms-api.md 1.2) and the Key Protect-only ones (1.1).
 HPCS_REGIONS = ("au-syd", "br-sao", "ca-tor", "eu-de", "eu-es", "eu-gb", "jp-tok", "us-east", "us-south")
 KEY_PROTECT_REGIONS = ("ca-mon", "in-che", "in-mum", "jp-osa")
@@ -62,6 +68,15 @@ def check_region(region, option="region"):
 
 def broker_url_for(region):
     return BROKER_URL_TEMPLATE % check_region(region)
+
+
+def key_protect_endpoints(region):
+    """The endpoints of a Key Protect instance in ``region``, in the shape ``discover_endpoints`` returns, without a
+    request: Key Protect serves only the key management API (no GREP11, no UKO)."""
+    check_region(region)
+    return {"kms": dict((kind, template % region) for kind, template in KEY_PROTECT_URL_TEMPLATES.items()),
+            "ep11": {"public": None, "private": None},
+            "uko": {"public": None, "private": None}}
 
 
 def _as_url(host):

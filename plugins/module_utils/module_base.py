@@ -30,6 +30,7 @@ def common_argument_spec():
         endpoint=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_ENDPOINT", "IBMCLOUD_KP_API_ENDPOINT"])),
         endpoint_type=dict(type="str", choices=["public", "private"], default="public",
                            fallback=(env_fallback, ["HS_CRYPTO_ENDPOINT_TYPE"])),
+        service=dict(type="str", choices=["hs_crypto", "key_protect"], fallback=(env_fallback, ["HS_CRYPTO_SERVICE"])),
         api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["IBMCLOUD_API_KEY", "IC_API_KEY"])),
         iam_token=dict(type="str", no_log=True, fallback=(env_fallback, ["IBMCLOUD_IAM_TOKEN", "IC_IAM_TOKEN"])),
         iam_url=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_IAM_URL", "IBMCLOUD_IAM_API_ENDPOINT"])),

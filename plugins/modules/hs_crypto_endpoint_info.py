@@ -14,6 +14,8 @@ description:
     and private.
   - RV(kms_url) is the key management endpoint of O(endpoint_type), ready to pass as O(endpoint) to later tasks so they
     skip discovery.
+  - For a Key Protect instance (O(service=key_protect), or a CRN that names C(kms)), nothing is asked either - Key Protect
+    has no broker - and the endpoints follow from the region.
 author:
   - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
@@ -23,12 +25,15 @@ extends_documentation_fragment:
 notes:
   - O(instance_id) is required, and O(region) unless O(broker_url) is set or O(instance_id) is a CRN.
   - "When O(endpoint) is set, nothing is asked: the module returns it as RV(kms_url) with RV(discovered=false). This keeps
-    the module usable under C(module_defaults) that already carry an endpoint, and with Key Protect, which has no broker."
+    the module usable under C(module_defaults) that already carry an endpoint."
 seealso:
   - module: ibm.hs_crypto.hs_crypto_iam_token
   - name: HPCS regions and endpoints
     description: The public and private endpoints of each region.
     link: https://cloud.ibm.com/docs/hs-crypto?topic=hs-crypto-regions
+  - name: Key Protect regions and endpoints
+    description: The public and private endpoints of Key Protect in each region.
+    link: https://cloud.ibm.com/docs/key-protect?topic=key-protect-regions
 """
 
 EXAMPLES = r"""
@@ -56,6 +61,13 @@ EXAMPLES = r"""
     - name: Show the endpoint in use
       ansible.builtin.debug:
         msg: "Key management API at {{ hpcs.kms_url }}; GREP11 at {{ hpcs.endpoints.ep11.public }}"
+
+- name: The endpoint of a Key Protect instance (nothing is asked, Key Protect has no broker)
+  ibm.hs_crypto.hs_crypto_endpoint_info:
+    instance_id: 0f3b2a9c-5d6e-4f70-8a91-b2c3d4e5f607
+    region: eu-de
+    service: key_protect
+  register: key_protect
 """
 
 RETURN = r"""
@@ -67,6 +79,7 @@ kms_url:
 endpoints:
   description:
     - Every endpoint the broker lists, as full C(https://) URLs; a value is null when the broker lists none.
+    - For Key Protect, its two key management URLs (C(ep11) and C(uko) null: Key Protect has neither).
     - Empty when O(endpoint) was given.
   returned: success
   type: dict
@@ -101,8 +114,13 @@ region:
   returned: success
   type: str
   sample: us-south
+service:
+  description: The service of the instance, from O(service), else from the CRN, else V(hs_crypto).
+  returned: success
+  type: str
+  sample: hs_crypto
 discovered:
-  description: Whether the broker was asked (false when O(endpoint) was given).
+  description: Whether the broker was asked (false when O(endpoint) was given, and for Key Protect).
   returned: success
   type: bool
   sample: true
@@ -119,14 +137,15 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import H
 def discover(module):
     connection = module.connection
     connection.require_instance()
-    discovered = not module.params["endpoint"]
+    given = bool(module.params["endpoint"])
     module.exit_json(
         changed=False,
         kms_url=connection.kms_url(),
-        endpoints=connection.endpoints() if discovered else {},
+        endpoints={} if given else connection.endpoints(),
         instance_id=connection.instance.guid,
         region=connection.region,
-        discovered=discovered,
+        service=connection.service,
+        discovered=connection.discovers,
     )
 
 

@@ -68,3 +68,58 @@ def test_nothing_is_built_until_needed():
 def test_secrets_are_known_to_the_redactor():
     connection = Connection(options(api_key="super-secret-key", iam_token="super-secret-token"))
     assert connection.redact("a super-secret-key b super-secret-token") == "a ******** b ********"
+
+
+KP_CRN = "crn:v1:bluemix:public:kms:eu-de:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:%s::" % GUID
+HPCS_CRN = "crn:v1:bluemix:public:hs-crypto:eu-de:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:%s::" % GUID
+
+
+class NoRequests(object):
+    """A sender that fails the test if anything is sent."""
+
+    def __getattr__(self, name):
+        raise AssertionError("a request was attempted (%s)" % name)
+
+
+@pytest.mark.parametrize("overrides,service", [
+    (dict(), "hs_crypto"),
+    (dict(service="key_protect"), "key_protect"),
+    (dict(region=None, instance_id=KP_CRN), "key_protect"),
+    (dict(region=None, instance_id=HPCS_CRN), "hs_crypto"),
+    (dict(region=None, instance_id=KP_CRN, service="key_protect"), "key_protect"),
+])
+def test_service_is_given_or_named_by_the_crn(overrides, service):
+    assert Connection(options(**overrides)).service == service
+
+
+@pytest.mark.parametrize("overrides,message", [
+    (dict(region=None, instance_id=KP_CRN, service="hs_crypto"),
+     "service hs_crypto conflicts with the instance_id CRN, which names the service kms"),
+    (dict(region=None, instance_id=HPCS_CRN, service="key_protect"),
+     "service key_protect conflicts with the instance_id CRN, which names the service hs-crypto"),
+    (dict(service="key_protect", broker_url="https://broker.example.test"), "Key Protect has no broker"),
+    (dict(service="kp"), "service must be one of hs_crypto, key_protect"),
+])
+def test_bad_service_fails_before_any_request(overrides, message):
+    with pytest.raises(ConfigurationError, match=message):
+        Connection(options(**overrides))
+
+
+@pytest.mark.parametrize("endpoint_type,url", [
+    ("public", "https://eu-de.kms.cloud.ibm.com"),
+    ("private", "https://private.eu-de.kms.cloud.ibm.com"),
+])
+def test_key_protect_endpoint_follows_from_the_region_without_a_request(endpoint_type, url):
+    connection = Connection(options(region=None, instance_id=KP_CRN, endpoint_type=endpoint_type))
+    connection._sender = NoRequests()  # pylint: disable=protected-access
+    assert connection.kms_url() == url
+    assert not connection.discovers
+    assert connection.endpoints()["ep11"] == {"public": None, "private": None}
+
+
+def test_key_protect_needs_a_region_or_an_endpoint():
+    with pytest.raises(ConfigurationError, match="region is required to derive the endpoint"):
+        Connection(options(region=None, service="key_protect")).require_instance()
+    given = Connection(options(region=None, service="key_protect", endpoint="https://kp.example.test"))
+    given.require_instance()
+    assert given.kms_url() == "https://kp.example.test" and not given.discovers

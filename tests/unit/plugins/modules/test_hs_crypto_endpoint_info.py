@@ -51,6 +51,28 @@ def test_explicit_endpoint_asks_nothing(emu, run_module, args):
     assert control(emu, "GET", "counters")["total"] == 0
 
 
+@pytest.mark.parametrize("instance", [
+    dict(instance_id=INSTANCE_A, region="jp-osa", service="key_protect"),
+    dict(instance_id="crn:v1:bluemix:public:kms:jp-osa:a/acct:%s::" % INSTANCE_A),
+])
+def test_key_protect_endpoint_follows_from_the_region(emu, run_module, args, instance):
+    del args["broker_url"]
+    args.update(instance, endpoint_type="private")
+    failed, result = run_module(main, args)
+    assert not failed, result.get("msg")
+    assert result["discovered"] is False and result["service"] == "key_protect" and result["region"] == "jp-osa"
+    assert result["kms_url"] == "https://private.jp-osa.kms.cloud.ibm.com" == result["endpoints"]["kms"]["private"]
+    assert result["endpoints"]["kms"]["public"] == "https://jp-osa.kms.cloud.ibm.com"
+    assert control(emu, "GET", "counters")["total"] == 0
+
+
+def test_key_protect_refuses_a_broker_url(emu, run_module, args):
+    args["service"] = "key_protect"
+    failed, result = run_module(main, args)
+    assert failed and "Key Protect has no broker (service=key_protect)" in result["msg"]
+    assert control(emu, "GET", "counters")["total"] == 0
+
+
 def test_broker_503_is_retried(emu, run_module, args):
     control(emu, "POST", "faults", json={"rules": [{"service": "broker", "status": 503, "retry_after": "0", "times": 2}]})
     failed, result = run_module(main, args)
