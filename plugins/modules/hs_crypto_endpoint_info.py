@@ -79,7 +79,7 @@ kms_url:
 endpoints:
   description:
     - Every endpoint the broker lists, as full C(https://) URLs; a value is null when the broker lists none.
-    - For Key Protect, its two key management URLs (C(ep11) and C(uko) null: Key Protect has neither).
+    - For Key Protect, its two key management URLs (C(ep11) and C(uko) null, as Key Protect has neither).
     - Empty when O(endpoint) was given.
   returned: success
   type: dict
