@@ -44,7 +44,7 @@ options:
         (one request).
       - V(key_protect) - IBM Key Protect, which serves the same key management API but has no broker; the endpoint follows
         from the region, V(https://<region>.kms.cloud.ibm.com), or V(https://private.<region>.kms.cloud.ibm.com) with
-        O(endpoint_type=private), without a request. O(broker_url) does not apply.
+        O(endpoint_type=private), without a request. O(broker_url) is not used.
       - When not set, the service that a CRN in O(instance_id) names (C(hs-crypto) or C(kms)); else V(hs_crypto).
         A O(service) that contradicts the CRN is an error.
       - If not set, the value of the E(HS_CRYPTO_SERVICE) environment variable is used.

@@ -94,10 +94,9 @@ class Connection(object):
             if self.instance.region and opts.get("region") and self.instance.region != opts["region"]:
                 raise ConfigurationError("region %s conflicts with the region %s in the instance_id CRN"
                                          % (shown(opts["region"]), shown(self.instance.region)))
+        # broker_url is not used for Key Protect (it has no broker); it is not refused either, as it often comes from
+        # the environment (HS_CRYPTO_BROKER_URL) of playbooks that manage both services.
         self.service = self._service()
-        if self.service == "key_protect" and opts.get("broker_url"):
-            raise ConfigurationError("broker_url is for the endpoint discovery of Hyper Protect Crypto Services; Key "
-                                     "Protect has no broker (service=key_protect): leave broker_url out")
 
     def _service(self):
         """``service`` as given, else the one the instance CRN names, else hs_crypto; a contradiction is an error."""

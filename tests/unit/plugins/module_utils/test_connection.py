@@ -97,7 +97,6 @@ def test_service_is_given_or_named_by_the_crn(overrides, service):
      "service hs_crypto conflicts with the instance_id CRN, which names the service kms"),
     (dict(region=None, instance_id=HPCS_CRN, service="key_protect"),
      "service key_protect conflicts with the instance_id CRN, which names the service hs-crypto"),
-    (dict(service="key_protect", broker_url="https://broker.example.test"), "Key Protect has no broker"),
     (dict(service="kp"), "service must be one of hs_crypto, key_protect"),
 ])
 def test_bad_service_fails_before_any_request(overrides, message):
@@ -115,6 +114,12 @@ def test_key_protect_endpoint_follows_from_the_region_without_a_request(endpoint
     assert connection.kms_url() == url
     assert not connection.discovers
     assert connection.endpoints()["ep11"] == {"public": None, "private": None}
+
+
+def test_key_protect_does_not_use_a_broker_url():
+    connection = Connection(options(service="key_protect", broker_url="https://broker.example.test"))
+    connection._sender = NoRequests()  # pylint: disable=protected-access
+    assert connection.kms_url() == "https://us-south.kms.cloud.ibm.com"
 
 
 def test_key_protect_needs_a_region_or_an_endpoint():

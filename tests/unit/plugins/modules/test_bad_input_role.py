@@ -21,7 +21,7 @@ from ansible_collections.ibm.hs_crypto.plugins.modules.hs_crypto_key_batch impor
 
 ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "hs_crypto_instance")
 INSTANCE_A = "8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b"
-CONNECTION = ("instance_id", "region", "endpoint", "endpoint_type", "api_key", "iam_url", "broker_url", "ca_path",
+CONNECTION = ("instance_id", "region", "endpoint", "endpoint_type", "service", "api_key", "iam_url", "broker_url", "ca_path",
               "validate_certs", "timeout", "retries")
 
 
@@ -44,6 +44,10 @@ MODULE = "module"
 CASES = [
     ("instance-id-missing", {"hs_crypto_instance_id": None}, ["hs_crypto_instance_id", "missing required"], SPEC),
     ("endpoint-type-choice", {"hs_crypto_instance_endpoint_type": "sideways"}, ["hs_crypto_instance_endpoint_type", "one of"], SPEC),
+    ("service-choice", {"hs_crypto_instance_service": "kp"}, ["hs_crypto_instance_service", "one of"], SPEC),
+    ("service-contradicts-crn", {"hs_crypto_instance_service": "key_protect",
+                                 "hs_crypto_instance_id": "crn:v1:bluemix:public:hs-crypto:us-south:a/acct:%s::" % INSTANCE_A},
+     ["service key_protect conflicts with the instance_id CRN"], MODULE),
     ("keys-not-a-list", {"hs_crypto_instance_keys": {"name": "k1"}}, ["hs_crypto_instance_keys", "list"], SPEC),
     ("key-unknown-option", {"hs_crypto_instance_keys": [key(colour="red")]}, ["colour"], SPEC),
     ("key-state-choice", {"hs_crypto_instance_keys": [key(state="vanished")]}, ["state", "one of"], SPEC),
