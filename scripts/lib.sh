@@ -258,6 +258,21 @@ write_emulator_vars() {
     "${VENV}/bin/python" "${REPO_ROOT}/scripts/emulator_vars.py" "$@"
 }
 
+# integration_suite STATE_FILE DATA_DIR PYTHON_VERSION [ARGS...]: the integration targets of the staged tree
+# (COLLECTION_DIR) against a fresh emulator, with ansible-test's ARGS (targets, --exclude ...); the emulator is
+# stopped whatever happens. Call it in a subshell (run_step's): it sets traps.
+integration_suite() {
+    local state="$1" data="$2" python_version="$3"
+    shift 3
+    # shellcheck disable=SC2064  # expand now: "state" is local to this function
+    trap "emulator_stop '${state}'" EXIT
+    trap 'exit 130' INT TERM
+    emulator_start "${state}" "${data}" 1
+    write_emulator_vars "${state}" "${COLLECTION_DIR}/tests/integration/integration_config.yml"
+    cd "${COLLECTION_DIR}"
+    ansible-test integration --local --python "${python_version}" --color no "$@"
+}
+
 # --- ansible-test -----------------------------------------------------------------------------
 
 # install_pip_bootstrap PYTHON PYTHON_VERSION: ansible-test bootstraps pip in its sanity venvs with a get-pip script

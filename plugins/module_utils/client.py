@@ -136,9 +136,13 @@ class KmsResult(object):
             return data["resources"]
         if self.status == 204 or (data is None and self.status in (200, 201, 202) and self.method in ("DELETE", "PUT", "PATCH")):
             return []  # nothing to read: the service answered with an empty body on purpose
-        raise ApiError("The service's answer to %s %s is not the expected collection of resources (HTTP %s)"
-                       % (self.method, _path_of(self.url), self.status), status=self.status,
-                       correlation_id=self.correlation_id, method=self.method, url=self.url)
+        raise self.malformed("is not the expected collection of resources")
+
+    def malformed(self, what, context=None):
+        """``ApiError`` for a successful answer that lacks what the request exists for (``what`` says how)."""
+        context = context or "%s %s" % (self.method, _path_of(self.url))
+        return ApiError("%s: the service's answer (HTTP %s) %s" % (context, self.status, what),
+                        status=self.status, correlation_id=self.correlation_id, method=self.method, url=self.url)
 
     @property
     def resource(self):

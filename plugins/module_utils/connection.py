@@ -16,7 +16,7 @@ import re
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import AuthorizedSender, KmsClient
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.discovery import (
-    CRN_SERVICE_OF, ENDPOINT_TYPES, SERVICE_CHOICES, broker_url_for, check_region, discover_endpoints,
+    CRN_SERVICE_OF, ENDPOINT_TYPES, SERVICE_CHOICES, SERVICE_OF_CRN, broker_url_for, check_region, discover_endpoints,
     key_protect_endpoints, parse_instance_id)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, Redactor, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.iam import TokenProvider
@@ -103,9 +103,7 @@ class Connection(object):
         given = self.options.get("service")
         if given is not None and given not in SERVICE_CHOICES:
             raise ConfigurationError("service must be one of %s (got %s)" % (", ".join(SERVICE_CHOICES), shown(given)))
-        named = None
-        if self.instance is not None and self.instance.service:
-            named = "key_protect" if self.instance.service == CRN_SERVICE_OF["key_protect"] else "hs_crypto"
+        named = SERVICE_OF_CRN.get(self.instance.service) if self.instance is not None else None
         if given and named and given != named:
             raise ConfigurationError("service %s conflicts with the instance_id CRN, which names the service %s (%s)"
                                      % (given, CRN_SERVICE_OF[named], named))

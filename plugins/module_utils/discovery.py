@@ -22,6 +22,7 @@ ENDPOINT_TYPES = ("public", "private")
 # The ``service`` option: which IBM Cloud service the instance belongs to, and the service name its CRNs carry.
 SERVICE_CHOICES = ("hs_crypto", "key_protect")
 CRN_SERVICE_OF = {"hs_crypto": "hs-crypto", "key_protect": "kms"}
+SERVICE_OF_CRN = dict((crn, service) for service, crn in CRN_SERVICE_OF.items())
 # Key Protect has no broker: its key management API lives at a fixed host per region and network.
 KEY_PROTECT_URL_TEMPLATES = {"public": "https://%s.kms.cloud.ibm.com", "private": "https://private.%s.kms.cloud.ibm.com"}
 
@@ -31,7 +32,7 @@ KEY_PROTECT_REGIONS = ("ca-mon", "in-che", "in-mum", "jp-osa")
 KNOWN_REGIONS = tuple(sorted(HPCS_REGIONS + KEY_PROTECT_REGIONS))
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
-CRN_SERVICES = ("hs-crypto", "kms")
+CRN_SERVICES = tuple(sorted(SERVICE_OF_CRN))
 
 
 class InstanceRef(object):

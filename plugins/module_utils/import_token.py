@@ -82,11 +82,6 @@ def public_key_pem(payload):
         return payload
 
 
-def _malformed(answer, context, what):
-    return ApiError("%s: the service's answer (HTTP %s) %s" % (context, answer.status, what), status=answer.status,
-                    correlation_id=answer.correlation_id, method=answer.method, url=answer.url)
-
-
 def run_import_token(kms, request, check_mode=False):
     created = None
     retrieved = None
@@ -99,7 +94,7 @@ def run_import_token(kms, request, check_mode=False):
             answer = kms.request("POST", "import_token", body=request.body(), context="Creating an import token")
             created = answer.data
             if not isinstance(created, dict):
-                raise _malformed(answer, "Creating an import token", "is not a JSON object")
+                raise answer.malformed("is not a JSON object", "Creating an import token")
     if request.retrieve and not check_mode:
         try:
             answer = kms.request("GET", "import_token", context="Retrieving the import token")
@@ -110,7 +105,7 @@ def run_import_token(kms, request, check_mode=False):
             raise
         retrieved = answer.data
         if not (isinstance(retrieved, dict) and isinstance(retrieved.get("payload"), str) and isinstance(retrieved.get("nonce"), str)):
-            raise _malformed(answer, "Retrieving the import token", "has no public key (payload) and nonce")
+            raise answer.malformed("has no public key (payload) and nonce", "Retrieving the import token")
     token = retrieved if isinstance(retrieved, dict) else created if isinstance(created, dict) else None
     return {
         "changed": True,

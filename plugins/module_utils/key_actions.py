@@ -294,8 +294,7 @@ def run_wrap(kms, request):
                                           ("ciphertext", request.operation in ("wrap", "rewrap"))) if needed]
     missing = [field for field in wanted if not (isinstance(answer.get(field), str) and answer[field])]
     if missing:
-        raise ApiError("%s: the service's answer (HTTP %s) has no %s" % (context, result.status, " and no ".join(missing)),
-                       status=result.status, correlation_id=result.correlation_id, method=result.method, url=result.url)
+        raise result.malformed("has no %s" % " and no ".join(missing), context)
     result = {
         "plaintext": answer.get("plaintext") if request.operation == "wrap" and request.plaintext is None else None,
         "ciphertext": None,

@@ -18,6 +18,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.connection import Connection
+from ansible_collections.ibm.hs_crypto.plugins.module_utils.discovery import ENDPOINT_TYPES, SERVICE_CHOICES
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, HsCryptoError
 from ansible_collections.ibm.hs_crypto.plugins.module_utils.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
@@ -28,9 +29,9 @@ def common_argument_spec():
         instance_id=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_INSTANCE_ID"])),
         region=dict(type="str", fallback=(env_fallback, ["IBMCLOUD_REGION", "IC_REGION"])),
         endpoint=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_ENDPOINT", "IBMCLOUD_KP_API_ENDPOINT"])),
-        endpoint_type=dict(type="str", choices=["public", "private"], default="public",
+        endpoint_type=dict(type="str", choices=list(ENDPOINT_TYPES), default="public",
                            fallback=(env_fallback, ["HS_CRYPTO_ENDPOINT_TYPE"])),
-        service=dict(type="str", choices=["hs_crypto", "key_protect"], fallback=(env_fallback, ["HS_CRYPTO_SERVICE"])),
+        service=dict(type="str", choices=list(SERVICE_CHOICES), fallback=(env_fallback, ["HS_CRYPTO_SERVICE"])),
         api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["IBMCLOUD_API_KEY", "IC_API_KEY"])),
         iam_token=dict(type="str", no_log=True, fallback=(env_fallback, ["IBMCLOUD_IAM_TOKEN", "IC_IAM_TOKEN"])),
         iam_url=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_IAM_URL", "IBMCLOUD_IAM_API_ENDPOINT"])),

@@ -106,6 +106,17 @@ def assert_names_an_option(error, names):
     assert any(name in message for name in names), "no option named in %r" % message
 
 
+def accepted_or_refused_naming_an_option(spec, params, build, names=None, **rules):
+    """What AnsibleModule lets through either builds (``build(checked)``) or is refused naming one of ``names``."""
+    checked = validated(spec, params, **rules)
+    if checked is None:
+        return
+    try:
+        build(checked)
+    except ConfigurationError as exc:
+        assert_names_an_option(exc, names or tuple(spec))
+
+
 # -- the common options -----------------------------------------------------------------------------------------------
 def connection_from(params):
     checked = validated(common_argument_spec(), params)
@@ -217,89 +228,50 @@ def test_batch_entries_are_accepted_or_refused_naming_the_entry(entries):
 @FUZZ
 @given(params=params_for(hs_crypto_key_info.ARGUMENT_SPEC))
 def test_key_info_query(params):
-    checked = validated(hs_crypto_key_info.ARGUMENT_SPEC, params, mutually_exclusive=[("key_id", "alias", "name", "search")])
-    if checked is None:
-        return
-    try:
-        KeyQuery.from_params(checked)
-    except ConfigurationError as exc:
-        assert_names_an_option(exc, tuple(hs_crypto_key_info.ARGUMENT_SPEC))
+    accepted_or_refused_naming_an_option(hs_crypto_key_info.ARGUMENT_SPEC, params, KeyQuery.from_params,
+                                         mutually_exclusive=[("key_id", "alias", "name", "search")])
 
 
 # -- the other modules' request objects ---------------------------------------------------------------------------------
 @FUZZ
 @given(params=params_for(hs_crypto_key_rotate.ARGUMENT_SPEC))
 def test_rotate_request(params):
-    checked = validated(hs_crypto_key_rotate.ARGUMENT_SPEC, params, mutually_exclusive=[("key_id", "alias")],
-                        required_one_of=[("key_id", "alias")])
-    if checked is None:
-        return
-    try:
-        RotateRequest.from_params(checked)
-    except ConfigurationError as exc:
-        assert_names_an_option(exc, tuple(hs_crypto_key_rotate.ARGUMENT_SPEC))
+    accepted_or_refused_naming_an_option(hs_crypto_key_rotate.ARGUMENT_SPEC, params, RotateRequest.from_params,
+                                         mutually_exclusive=[("key_id", "alias")], required_one_of=[("key_id", "alias")])
 
 
 @FUZZ
 @given(params=params_for(hs_crypto_key_wrap.ARGUMENT_SPEC))
 def test_wrap_request(params):
-    checked = validated(hs_crypto_key_wrap.ARGUMENT_SPEC, params, mutually_exclusive=[("key_id", "alias")],
-                        required_one_of=[("key_id", "alias")])
-    if checked is None:
-        return
-    try:
-        WrapRequest.from_params(checked)
-    except ConfigurationError as exc:
-        assert_names_an_option(exc, tuple(hs_crypto_key_wrap.ARGUMENT_SPEC))
+    accepted_or_refused_naming_an_option(hs_crypto_key_wrap.ARGUMENT_SPEC, params, WrapRequest.from_params,
+                                         mutually_exclusive=[("key_id", "alias")], required_one_of=[("key_id", "alias")])
 
 
 @FUZZ
 @given(params=params_for(hs_crypto_import_token.ARGUMENT_SPEC))
 def test_import_token_request(params):
-    checked = validated(hs_crypto_import_token.ARGUMENT_SPEC, params)
-    if checked is None:
-        return
-    try:
-        ImportTokenRequest.from_params(checked)
-    except ConfigurationError as exc:
-        assert_names_an_option(exc, ("state", "retrieve", "expiration", "max_allowed_retrievals"))
+    accepted_or_refused_naming_an_option(hs_crypto_import_token.ARGUMENT_SPEC, params, ImportTokenRequest.from_params,
+                                         names=("state", "retrieve", "expiration", "max_allowed_retrievals"))
 
 
 @FUZZ
 @given(params=params_for(hs_crypto_instance_policy.ARGUMENT_SPEC))
 def test_instance_policy_spec(params):
-    checked = validated(hs_crypto_instance_policy.ARGUMENT_SPEC, params)
-    if checked is None:
-        return
-    try:
-        PolicySpec.from_params(checked)
-    except ConfigurationError as exc:
-        assert_names_an_option(exc, tuple(hs_crypto_instance_policy.ARGUMENT_SPEC))
+    accepted_or_refused_naming_an_option(hs_crypto_instance_policy.ARGUMENT_SPEC, params, PolicySpec.from_params)
 
 
 @FUZZ
 @given(params=params_for(hs_crypto_key_registrations_info.ARGUMENT_SPEC))
 def test_registration_query(params):
-    checked = validated(hs_crypto_key_registrations_info.ARGUMENT_SPEC, params,
-                        mutually_exclusive=[("key_id", "alias"), ("key_id", "key_ring"), ("alias", "key_ring")])
-    if checked is None:
-        return
-    try:
-        RegistrationQuery.from_params(checked)
-    except ConfigurationError as exc:
-        assert_names_an_option(exc, tuple(hs_crypto_key_registrations_info.ARGUMENT_SPEC))
+    accepted_or_refused_naming_an_option(hs_crypto_key_registrations_info.ARGUMENT_SPEC, params, RegistrationQuery.from_params,
+                                         mutually_exclusive=[("key_id", "alias"), ("key_id", "key_ring"), ("alias", "key_ring")])
 
 
 @FUZZ
 @given(params=params_for(hs_crypto_key_ring.ARGUMENT_SPEC))
 def test_key_ring_id(params):
-    checked = validated(hs_crypto_key_ring.ARGUMENT_SPEC, params)
-    if checked is None:
-        return
-    try:
-        check_ring_id(checked["key_ring_id"])
-    except ConfigurationError as exc:
-        assert "key_ring_id" in str(exc)
+    accepted_or_refused_naming_an_option(hs_crypto_key_ring.ARGUMENT_SPEC, params, lambda checked: check_ring_id(checked["key_ring_id"]),
+                                         names=("key_ring_id",))
 
 
 @FUZZ
