@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Measure provisioning N keys in one instance: the role, a uri-based baseline, and the request floor.
@@ -46,7 +45,7 @@ class Emulator:
         self.instance = next(i for i, v in config["instances"].items() if v.get("name") == "A")
 
     def control(self, method, path, **kwargs):
-        response = requests.request(method, "%s/_emulator/%s" % (self.http, path), timeout=30, **kwargs)
+        response = requests.request(method, f"{self.http}/_emulator/{path}", timeout=30, **kwargs)
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -71,7 +70,7 @@ def measure(emulator, command, env=None):
     after = emulator.counters()
     if completed.returncode != 0:
         sys.stderr.write(completed.stdout[-4000:] + completed.stderr[-4000:])
-        raise SystemExit("benchmark step failed: %s" % " ".join(command))
+        raise SystemExit(f"benchmark step failed: {' '.join(command)}")
     return {"seconds": round(elapsed, 3), "requests": after["total"] - before["total"], "writes": after["writes"] - before["writes"]}
 
 
@@ -135,7 +134,7 @@ def floor(emulator, n):
     session.verify = emulator.ca_path
     token = session.post(emulator.https + "/identity/token", data={"grant_type": GRANT, "apikey": emulator.api_key}, timeout=30).json()
     auth = {"Authorization": "Bearer " + token["access_token"]}
-    session.get("%s/crypto_v2/instances/%s" % (emulator.https, emulator.instance), headers=auth, timeout=30).raise_for_status()
+    session.get(f"{emulator.https}/crypto_v2/instances/{emulator.instance}", headers=auth, timeout=30).raise_for_status()
     headers = dict(auth, **{"Bluemix-Instance": emulator.instance})
     listing = session.get(emulator.https + "/api/v2/keys", params={"limit": 5000}, headers=headers, timeout=30).json()
     have = set(k["name"] for k in listing.get("resources", []))
@@ -172,7 +171,7 @@ def module_peak_memory(emulator, collections_path, n):
         os.unlink(handle.name)
     result = json.loads(completed.stdout)
     if result.get("failed"):
-        raise SystemExit("module failed: %s" % result.get("msg"))
+        raise SystemExit(f"module failed: {result.get('msg')}")
     peak = [line for line in completed.stderr.splitlines() if line.startswith("MAXRSS_KIB=")]
     return int(peak[-1].split("=", 1)[1]) / 1024.0
 
@@ -215,7 +214,7 @@ def report(all_figures):
             fl = f[flo] if flo else {"seconds": None, "requests": None}
             lines.append("| %d | %s | %.2f | %d | %.2f | %d | %s | %s | %s | %s |" % (
                 f["n"], run, f[role]["seconds"], f[role]["requests"], f[base]["seconds"], f[base]["requests"],
-                "-" if fl["seconds"] is None else "%.2f" % fl["seconds"], "-" if fl["requests"] is None else fl["requests"],
+                "-" if fl["seconds"] is None else "{:.2f}".format(fl["seconds"]), "-" if fl["requests"] is None else fl["requests"],
                 ratio(f[role]["seconds"], f[base]["seconds"]), "-" if fl["seconds"] is None else ratio(f[role]["seconds"], fl["seconds"])))
     lines.append("")
     for f in all_figures:

@@ -63,7 +63,7 @@ def check(tarball: str) -> list[str]:
                 continue
 
             if GENERATED.search(name):
-                findings.append('%s: a generated or local file' % name)
+                findings.append(f'{name}: a generated or local file')
 
             if not member.isfile():
                 continue
@@ -71,11 +71,11 @@ def check(tarball: str) -> list[str]:
             content = archive.extractfile(member).read()
 
             known = [api_key for api_key in sorted(api_keys) if api_key in content]
-            findings.extend('%s: holds the emulator API key %s...' % (name, api_key[:16].decode()) for api_key in known)
+            findings.extend(f'{name}: holds the emulator API key {api_key[:16].decode()}...' for api_key in known)
 
             for what, pattern in SECRET_PATTERNS.items():
                 if pattern.search(content) and not (known and what == 'an emulator API key'):
-                    findings.append('%s: holds %s' % (name, what))
+                    findings.append(f'{name}: holds {what}')
 
     findings[:0] = ['%s: not part of the collection (%d entries; build_ignore it in galaxy.yml)' % (top, count)
                     for top, count in sorted(unexpected.items())]
@@ -90,7 +90,7 @@ def main(argv: list[str]) -> int:
     findings = check(argv[0])
 
     for finding in findings:
-        print('error: %s' % finding, file=sys.stderr)
+        print(f'error: {finding}', file=sys.stderr)
 
     return 1 if findings else 0
 

@@ -86,7 +86,7 @@ def versions_added(spec: dict, where: str) -> list[tuple[str, str]]:
 
         for key in ('options', 'suboptions'):
             for name, option in (spec.get(key) or {}).items():
-                found.extend(versions_added(option, '%s.%s' % (where, name)))
+                found.extend(versions_added(option, f'{where}.{name}'))
 
     return found
 
@@ -99,7 +99,7 @@ def check(matrix: str, root: str, released: str) -> list[str]:
     roles = sorted(os.listdir(os.path.join(root, 'roles')))
 
     if not SEMVER.match(version):
-        errors.append('galaxy.yml version %r is not a semantic version' % version)
+        errors.append(f'galaxy.yml version {version!r} is not a semantic version')
 
     # The release rehearsal.
     changelog_path = os.path.join(released, 'CHANGELOG.rst')
@@ -114,49 +114,49 @@ def check(matrix: str, root: str, released: str) -> list[str]:
     release = (load(released, 'changelogs/changelog.yaml').get('releases') or {}).get(version)
 
     if not release:
-        errors.append('changelogs/changelog.yaml of the release has no entry for %s' % version)
+        errors.append(f'changelogs/changelog.yaml of the release has no entry for {version}')
     else:
         if not (release.get('changes') or {}).get('release_summary'):
-            errors.append('the %s release has no release summary' % version)
+            errors.append(f'the {version} release has no release summary')
 
         listed = {entry['name'] for entry in release.get('modules') or []}
-        errors.extend('the %s release does not list the new module %s' % (version, name)
+        errors.extend(f'the {version} release does not list the new module {name}'
                       for name in sorted(set(modules) - listed))
         listed_roles = {entry['name'] for entry in release.get('objects', {}).get('role') or []}
-        errors.extend('the %s release does not list the new role %s' % (version, name)
+        errors.extend(f'the {version} release does not list the new role {name}'
                       for name in roles if name not in listed_roles)
 
-    if 'v%s' % version not in changelog:
-        errors.append('CHANGELOG.rst has no section v%s' % version)
+    if f'v{version}' not in changelog:
+        errors.append(f'CHANGELOG.rst has no section v{version}')
 
     playbooks = sorted(name[:-4] for name in os.listdir(os.path.join(root, 'playbooks')) if name.endswith('.yml'))
     others = other_plugins(root)
-    errors.extend('CHANGELOG.rst does not name ibm.hs_crypto.%s' % name
-                  for name in sorted(modules) + roles + playbooks + others if 'ibm.hs_crypto.%s' % name not in changelog)
+    errors.extend(f'CHANGELOG.rst does not name ibm.hs_crypto.{name}'
+                  for name in sorted(modules) + roles + playbooks + others if f'ibm.hs_crypto.{name}' not in changelog)
     left = [name for name in os.listdir(os.path.join(released, 'changelogs', 'fragments')) if name.endswith(('.yml', '.yaml'))]
 
     if left:
-        errors.append('the release left fragments behind: %s' % ', '.join(sorted(left)))
+        errors.append(f"the release left fragments behind: {', '.join(sorted(left))}")
 
     # version_added never later than the version being released.
     claims = []
 
     for name, doc in modules.items():
-        claims.extend(versions_added(doc, 'module %s' % name))
+        claims.extend(versions_added(doc, f'module {name}'))
 
     for role in roles:
         specs = load(root, os.path.join('roles', role, 'meta', 'argument_specs.yml'))['argument_specs']
         for entry_point, spec in specs.items():
-            claims.extend(versions_added(spec, 'role %s %s' % (role, entry_point)))
+            claims.extend(versions_added(spec, f'role {role} {entry_point}'))
 
-    errors.extend('%s: version_added %s is later than galaxy.yml version %s' % (where, claimed, version)
+    errors.extend(f'{where}: version_added {claimed} is later than galaxy.yml version {version}'
                   for where, claimed in claims if version_tuple(claimed) > version_tuple(version))
 
     # Versions against the matrix.
     legs = matrix_legs(matrix)
 
     if not legs:
-        errors.append('%s: no legs found between BEGIN LEGS and END LEGS' % matrix)
+        errors.append(f'{matrix}: no legs found between BEGIN LEGS and END LEGS')
         return errors
 
     oldest = min(version_tuple(leg[2]) for leg in legs)
@@ -164,7 +164,7 @@ def check(matrix: str, root: str, released: str) -> list[str]:
     match = re.match(r'^>=\s*(\d+\.\d+(?:\.\d+)?)(?:\s*,.*)?$', requires)
 
     if not match:
-        errors.append('meta/runtime.yml requires_ansible %r has no ">=" lower bound' % requires)
+        errors.append(f'meta/runtime.yml requires_ansible {requires!r} has no ">=" lower bound')
     elif version_tuple(match.group(1))[:2] != oldest[:2]:
         errors.append('meta/runtime.yml requires_ansible %s, but the oldest ansible-core tested is %d.%d'
                       % (requires, oldest[0], oldest[1]))
@@ -182,7 +182,7 @@ def check(matrix: str, root: str, released: str) -> list[str]:
     for leg, python, core in legs:
         minor = '.'.join(core.split('.')[:2])
         if minor not in readme or python not in readme:
-            errors.append('README.md does not state the tested leg %s (ansible-core %s, Python %s)' % (leg, minor, python))
+            errors.append(f'README.md does not state the tested leg {leg} (ansible-core {minor}, Python {python})')
 
     summary = (version, len(modules), len(others), len(roles), len(playbooks), requires, ', '.join(leg[0] for leg in legs))
     print('release %s: CHANGELOG.rst and changelog.yaml written, %d modules, %d other plugin(s), %d role(s), %d playbooks '
@@ -199,7 +199,7 @@ def main(argv: list[str]) -> int:
     errors = check(args.matrix, args.collection_dir, args.released_copy)
 
     for error in errors:
-        print('error: %s' % error, file=sys.stderr)
+        print(f'error: {error}', file=sys.stderr)
 
     return 1 if errors else 0
 

@@ -56,7 +56,7 @@ CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-back
 
 def write_inventory(path: str) -> None:
     """Write a Sphinx (intersphinx) inventory, format version 2, holding ANSIBLE_LABELS as std:label entries."""
-    lines = ['%s std:label -1 %s %s' % (label, uri, title) for label, uri, title in ANSIBLE_LABELS]
+    lines = [f'{label} std:label -1 {uri} {title}' for label, uri, title in ANSIBLE_LABELS]
     header = ('# Sphinx inventory version 2\n# Project: Ansible\n# Version: latest\n'
               '# The remainder of this file is compressed using zlib.\n')
 
@@ -71,9 +71,9 @@ def offline_conf(site_dir: str) -> None:
 
     with open(os.path.join(site_dir, 'conf.py'), 'a', encoding='utf-8') as conf:
         conf.write('\n# Added by scripts/docsite.py: resolve references to the Ansible docs from a local inventory, offline.\n'
-                   'intersphinx_mapping = {\n'
-                   '    %r: (%r, %r),\n'
-                   '}\n' % ('ansible_devel', ANSIBLE_DOCS, os.path.abspath(inventory)))
+                   'intersphinx_mapping = {{\n'
+                   '    {!r}: ({!r}, {!r}),\n'
+                   '}}\n'.format('ansible_devel', ANSIBLE_DOCS, os.path.abspath(inventory)))
 
 
 # --- check -------------------------------------------------------------------------------------------------------
@@ -164,14 +164,14 @@ class Checker:
         path = os.path.join(self.html_dir, page)
 
         if not os.path.isfile(path):
-            self.errors.append('%s: no such page' % page)
+            self.errors.append(f'{page}: no such page')
             return False
 
         self.driver.get('file://' + path)
         body = self.driver.find_element('tag name', 'body').text
 
         if not body.strip():
-            self.errors.append('%s: renders nothing' % page)
+            self.errors.append(f'{page}: renders nothing')
             return False
 
         return True
@@ -182,7 +182,7 @@ class Checker:
 
     def anchors(self, page: str, ids: list[str], prefix: str, what: str) -> int:
         problems = self.driver.execute_script(ANCHOR_PROBE, ids, prefix)
-        self.errors.extend('%s: %s %s' % (page, what, problem) for problem in problems)
+        self.errors.extend(f'{page}: {what} {problem}' for problem in problems)
         return len(ids) - len(problems)
 
     def plugin_page(self, page: str, title_word: str, options: list[str], returns: list[str]) -> None:
@@ -191,7 +191,7 @@ class Checker:
 
         heading = self.heading()
         if title_word not in heading:
-            self.errors.append('%s: heading %r does not name %s' % (page, heading, title_word))
+            self.errors.append(f'{page}: heading {heading!r} does not name {title_word}')
 
         shown_options = self.anchors(page, options, 'parameter-', 'option')
         shown_returns = self.anchors(page, returns, 'return-', 'return value')
@@ -199,7 +199,7 @@ class Checker:
             "const s = document.getElementById('examples'); return s ? s.innerText : '';")
 
         if 'Examples' in examples and COLLECTION not in examples:
-            self.errors.append('%s: the examples do not use the FQCN' % page)
+            self.errors.append(f'{page}: the examples do not use the FQCN')
 
         self.report.append({'page': page, 'heading': heading, 'options': shown_options, 'return_values': shown_returns})
 
@@ -211,7 +211,7 @@ class Checker:
         missing = [word for word in must_contain if word not in text]
 
         if missing:
-            self.errors.append('%s: does not show %s' % (page, ', '.join(missing)))
+            self.errors.append(f"{page}: does not show {', '.join(missing)}")
 
         self.report.append({'page': page, 'heading': self.heading()})
 
@@ -244,33 +244,33 @@ def check(html_dir: str, report_file: str | None) -> int:
             for plugin_type, docs in sorted(plugins.items()):
                 for fqcn in sorted(docs):
                     name = fqcn.split('.')[-1]
-                    checker.plugin_page('%s_%s.html' % (name, plugin_type), name,
+                    checker.plugin_page(f'{name}_{plugin_type}.html', name,
                                         option_paths(docs[fqcn]['doc'].get('options')), return_paths(docs[fqcn].get('return')))
 
             for fqcn in sorted(role_docs):
                 name = fqcn.split('.')[-1]
                 options = []
                 for entry_point, spec in sorted(role_docs[fqcn]['entry_points'].items()):
-                    options.extend('%s--%s' % (entry_point, path) for path in option_paths(spec.get('options')))
-                checker.plugin_page('%s_role.html' % name, name, options, [])
+                    options.extend(f'{entry_point}--{path}' for path in option_paths(spec.get('options')))
+                checker.plugin_page(f'{name}_role.html', name, options, [])
 
             for guide in guide_pages:
-                checker.simple_page('docsite/%s.html' % guide, [])
+                checker.simple_page(f'docsite/{guide}.html', [])
         finally:
             driver.quit()
 
     for entry in checker.report:
         counts = ''.join(', %d %s' % (entry[key], key.replace('_', ' ')) for key in ('options', 'return_values') if key in entry)
-        print('  %-48s %s%s' % (entry['page'], entry['heading'][:60], counts))
+        print(f"  {entry['page']:48} {entry['heading'][:60]}{counts}")
 
     if report_file:
         with open(report_file, 'w', encoding='utf-8') as handle:
             json.dump({'pages': checker.report, 'errors': checker.errors}, handle, indent=2)
 
     for error in checker.errors:
-        print('error: %s' % error, file=sys.stderr)
+        print(f'error: {error}', file=sys.stderr)
 
-    counts = ', '.join('%d %s plugin(s)' % (len(docs), plugin_type) for plugin_type, docs in sorted(plugins.items()))
+    counts = ', '.join(f'{len(docs)} {plugin_type} plugin(s)' for plugin_type, docs in sorted(plugins.items()))
     print('%d pages checked in Chromium (%.1f s): %s, %d role(s), %d guide pages; %d problem(s)'
           % (len(checker.report), time.monotonic() - started, counts, len(role_docs), len(guide_pages), len(checker.errors)))
 

@@ -92,12 +92,12 @@ def main(argv: list[str]) -> None:
             'HS_CRYPTO_BROKER_URL': variables['hs_crypto_emulator_url'],
             'HS_CRYPTO_CA_PATH': variables['hs_crypto_ca_path'],
         }
-        lines = ['# Generated from %s' % state_path]
-        lines.extend('export %s=%s' % (name, shlex.quote(value)) for name, value in environment.items())
+        lines = [f'# Generated from {state_path}']
+        lines.extend(f'export {name}={shlex.quote(value)}' for name, value in environment.items())
     else:
         # JSON strings are valid YAML scalars, so no YAML library is needed.
-        lines = ['---', '# Generated from %s; do not edit.' % state_path]
-        lines.extend('%s: %s' % (name, json.dumps(value)) for name, value in variables.items())
+        lines = ['---', f'# Generated from {state_path}; do not edit.']
+        lines.extend(f'{name}: {json.dumps(value)}' for name, value in variables.items())
 
     if out_path == '-':
         sys.stdout.write('\n'.join(lines) + '\n')

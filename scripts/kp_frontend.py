@@ -162,7 +162,7 @@ def main(argv: list[str]) -> None:
         json.dump(state, handle)
 
     os.replace(temp_file, state_file)
-    print('key protect front end ready %s' % state['https_url'], flush=True)
+    print(f"key protect front end ready {state['https_url']}", flush=True)
 
     try:
         server.serve_forever()

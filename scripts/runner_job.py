@@ -72,13 +72,12 @@ def run(job_dir: str, ident: str) -> dict:
     result = ansible_runner.run(private_data_dir=job_dir, playbook='provision.yml', ident=ident, quiet=True)
     stats = result.stats or {}
     changed = dict(stats.get('changed') or {})
-    print('run %s: status %s, rc %s, %.1f s, changed per host %s'
-          % (ident, result.status, result.rc, time.monotonic() - started, changed))
+    print(f'run {ident}: status {result.status}, rc {result.rc}, {time.monotonic() - started:.1f} s, changed per host {changed}')
 
     if result.status != 'successful' or result.rc != 0:
         with open(os.path.join(job_dir, 'artifacts', ident, 'stdout'), encoding='utf-8', errors='replace') as handle:
             sys.stdout.write(handle.read()[-3000:])
-        sys.exit('error: run %s failed' % ident)
+        sys.exit(f'error: run {ident} failed')
 
     return stats
 
@@ -99,7 +98,7 @@ def scan_artifacts(job_dir: str, api_key: str) -> list[str]:
 
             if name == 'command' and os.path.dirname(os.path.dirname(path)) == os.path.join(job_dir, 'artifacts'):
                 if os.stat(path).st_mode & 0o077:
-                    findings.append('%s (the job environment) is readable by others' % os.path.relpath(path, job_dir))
+                    findings.append(f'{os.path.relpath(path, job_dir)} (the job environment) is readable by others')
                 continue
 
             files += 1
@@ -108,9 +107,9 @@ def scan_artifacts(job_dir: str, api_key: str) -> list[str]:
                 content = handle.read()
 
             if needle and needle in content:
-                findings.append('%s holds the API key' % os.path.relpath(path, job_dir))
+                findings.append(f'{os.path.relpath(path, job_dir)} holds the API key')
             if JWT.search(content):
-                findings.append('%s holds an IAM token' % os.path.relpath(path, job_dir))
+                findings.append(f'{os.path.relpath(path, job_dir)} holds an IAM token')
 
     print('artifacts: %d files of job output scanned for the API key and for tokens' % files)
     return findings
@@ -136,19 +135,19 @@ def main(argv: list[str]) -> int:
     for name, stats in (('first', first), ('second', second)):
         converged = sorted(set(stats.get('ok') or {}) | set(stats.get('changed') or {}))
         if converged != hosts or stats.get('failures') or stats.get('dark'):
-            errors.append('run %s did not converge every instance: %s' % (name, stats))
+            errors.append(f'run {name} did not converge every instance: {stats}')
 
     if not any((first.get('changed') or {}).values()):
         errors.append('the first run changed nothing: it did not provision the keys')
 
     still_changing = {host: count for host, count in (second.get('changed') or {}).items() if count}
     if still_changing:
-        errors.append('the second run changed something (it must not): %s' % still_changing)
+        errors.append(f'the second run changed something (it must not): {still_changing}')
 
     errors.extend(scan_artifacts(args.job_dir, environment.get('IBMCLOUD_API_KEY', '')))
 
     for error in errors:
-        print('error: %s' % error, file=sys.stderr)
+        print(f'error: {error}', file=sys.stderr)
 
     if not errors:
         print('ansible-runner: the main job converged %d instances, a second run changed nothing, the artifacts hold '

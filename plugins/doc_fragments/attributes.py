@@ -1,10 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 
-class ModuleDocFragment(object):
+class ModuleDocFragment:
     # Attributes shared by every module; each module states its own check_mode and diff_mode support.
     DOCUMENTATION = r"""
 attributes:

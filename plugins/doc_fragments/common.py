@@ -1,11 +1,10 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 
-class ModuleDocFragment(object):
-    # The options every module of ibm.hs_crypto accepts (module_utils/module_base.py common_argument_spec).
+class ModuleDocFragment:
+    # The options every module of ibm.hs_crypto accepts (module_utils/_base.py common_argument_spec).
     DOCUMENTATION = r"""
 options:
   instance_id:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,13 +13,13 @@ applies part of what was declared.
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.connection import Connection
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.instance_policies import PolicySpec
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_batch import parse_specs
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_rings import check_ring_id
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import key_argument_spec
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import common_argument_spec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._connection import Connection
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies import PolicySpec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_batch import parse_specs
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_rings import check_ring_id
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import key_argument_spec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import common_argument_spec
 from ansible_collections.ibm.hs_crypto.plugins.modules.hs_crypto_instance_policy import ARGUMENT_SPEC as POLICY_SPEC
 
 
@@ -51,7 +50,7 @@ def hs_crypto_check(declared):
                  {"crypto_keys": declared["keys"]}, lambda params: parse_specs(params["crypto_keys"]))
     for index, ring in enumerate(declared.get("key_rings") or []):
         try:
-            check_ring_id(ring.get("id") if isinstance(ring, dict) else None, "hs_crypto_instance_key_rings[%d].id" % index)
+            check_ring_id(ring.get("id") if isinstance(ring, dict) else None, f"hs_crypto_instance_key_rings[{int(index)}].id")
         except ConfigurationError as exc:
             problems.append(str(exc))
     if declared.get("policies"):
@@ -59,6 +58,6 @@ def hs_crypto_check(declared):
     return problems
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"hs_crypto_check": hs_crypto_check}

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -109,7 +108,7 @@ correlation_id:
 
 import time
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
 
 
 def obtain(module):

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -162,8 +161,8 @@ correlation_id:
   sample: 5b7e6c2a-3f1d-4c8e-9a0b-1d2e3f4a5b6c
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.import_token import ImportTokenRequest, run_import_token
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._import_token import ImportTokenRequest, run_import_token
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
 
 ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["present"]),

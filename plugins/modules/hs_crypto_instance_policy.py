@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -164,8 +163,8 @@ correlation_id:
   sample: 5b7e6c2a-3f1d-4c8e-9a0b-1d2e3f4a5b6c
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.instance_policies import InstancePolicyService, PolicySpec
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies import InstancePolicyService, PolicySpec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
 
 ARGUMENT_SPEC = dict(
     dual_auth_delete=dict(type="bool"),
@@ -186,11 +185,8 @@ def converge(module):
     spec = PolicySpec.from_params(module.params)
     outcome = InstancePolicyService(module.kms, check_mode=module.check_mode).converge(spec)
     for warning in outcome["warnings"]:
-        module.module.warn(warning)
-    result = dict(changed=outcome["changed"], actions=outcome["actions"], policies=outcome["policies"])
-    if module.module._diff:  # pylint: disable=protected-access
-        result["diff"] = outcome["diff"]
-    module.exit_json(**result)
+        module.warn(warning)
+    module.exit_json(changed=outcome["changed"], actions=outcome["actions"], policies=outcome["policies"], diff=outcome["diff"])
 
 
 def main():

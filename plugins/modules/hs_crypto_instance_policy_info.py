@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -72,8 +71,8 @@ correlation_id:
   type: str
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.instance_policies import policies_result, read_policies
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies import policies_result, read_policies
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
 
 
 def read(module):

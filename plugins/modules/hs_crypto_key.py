@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -326,9 +325,9 @@ correlation_id:
   sample: 5b7e6c2a-3f1d-4c8e-9a0b-1d2e3f4a5b6c
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_service import KeyConflict, KeyService
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import KeySpec, key_argument_spec
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_service import KeyConflict, KeyService
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import KeySpec, key_argument_spec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
 
 ARGUMENT_SPEC = key_argument_spec()
 
@@ -340,9 +339,7 @@ def converge(module):
         outcome = service.converge(spec).result()
     except KeyConflict as exc:
         module.fail_from(exc, diff=exc.diff)
-    result = dict(changed=outcome["changed"], actions=outcome["actions"], key=outcome["key"])
-    if module.module._diff:  # pylint: disable=protected-access
-        result["diff"] = outcome["diff"]
+    result = dict(changed=outcome["changed"], actions=outcome["actions"], key=outcome["key"], diff=outcome["diff"])
     if outcome["msg"]:
         result["msg"] = outcome["msg"]
     module.exit_json(**result)

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -228,9 +227,9 @@ correlation_id:
   type: str
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_batch import converge_all, parse_specs, summarize
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import key_argument_spec
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_batch import converge_all, parse_specs, summarize
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import key_argument_spec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
 
 ARGUMENT_SPEC = dict(
     crypto_keys=dict(type="list", elements="dict", required=True, no_log=False, options=key_argument_spec()),
@@ -245,11 +244,11 @@ def converge(module):
     results = converge_all(module.kms, specs, check_mode=module.check_mode, redact=module.connection.redact)
     summary = summarize(results)
     diff = [dict(result.pop("diff"), before_header=result["item"], after_header=result["item"]) for result in results]
-    extra = {"diff": [d for d in diff if d["before"] != d["after"]]} if module.module._diff else {}  # pylint: disable=protected-access
+    extra = {"diff": [d for d in diff if d["before"] != d["after"]]}
     if summary["failed"]:
         failed = [r["item"] for r in results if r["failed"]]
         module.fail_json("%d of %d keys failed: %s" % (len(failed), len(results), "; ".join(
-            "%s: %s" % (r["item"], r["msg"]) for r in results if r["failed"])), changed=summary["changed"] > 0,
+            f"{r['item']}: {r['msg']}" for r in results if r["failed"])), changed=summary["changed"] > 0,
             results=results, summary=summary, **extra)
     module.exit_json(changed=summary["changed"] > 0, results=results, summary=summary, **extra)
 

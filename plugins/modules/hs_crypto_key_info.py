@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -158,9 +157,9 @@ correlation_id:
   type: str
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_info import KeyQuery, read_keys
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import STATE_CODES
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_info import KeyQuery, read_keys
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import STATE_CODES
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
 
 ARGUMENT_SPEC = dict(
     key_id=dict(type="str"),

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -122,8 +121,8 @@ correlation_id:
   sample: 5b7e6c2a-3f1d-4c8e-9a0b-1d2e3f4a5b6c
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_rings import KeyRingService, check_ring_id
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_rings import KeyRingService, check_ring_id
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
 
 ARGUMENT_SPEC = dict(
     key_ring_id=dict(type="str", required=True, no_log=False),
@@ -141,10 +140,7 @@ def converge(module):
         outcome = service.present(ring_id)
     else:
         outcome = service.absent(ring_id, force=module.params["force"])
-    result = dict(changed=outcome["changed"], key_ring=outcome["key_ring"])
-    if module.module._diff:  # pylint: disable=protected-access
-        result["diff"] = outcome["diff"]
-    module.exit_json(**result)
+    module.exit_json(changed=outcome["changed"], key_ring=outcome["key_ring"], diff=outcome["diff"])
 
 
 def main():

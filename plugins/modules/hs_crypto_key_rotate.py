@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -172,9 +171,9 @@ correlation_id:
   sample: 5b7e6c2a-3f1d-4c8e-9a0b-1d2e3f4a5b6c
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_actions import KeyRotator, RotateRequest, rotate_result
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import ENCRYPTION_ALGORITHMS
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_actions import KeyRotator, RotateRequest, rotate_result
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import ENCRYPTION_ALGORITHMS
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
 
 ARGUMENT_SPEC = dict(
     key_id=dict(type="str"),
@@ -190,9 +189,6 @@ ARGUMENT_SPEC = dict(
 def rotate(module):
     request = RotateRequest.from_params(module.params)
     result = rotate_result(KeyRotator(module.kms, check_mode=module.check_mode).rotate(request))
-    diff = result.pop("diff")
-    if module.module._diff:  # pylint: disable=protected-access
-        result["diff"] = diff
     module.exit_json(**result)
 
 

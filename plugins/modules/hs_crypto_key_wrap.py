@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -165,8 +164,8 @@ correlation_id:
   sample: 5b7e6c2a-3f1d-4c8e-9a0b-1d2e3f4a5b6c
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_actions import OPERATIONS, WrapRequest, keep_outputs_intact, run_wrap
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_actions import OPERATIONS, WrapRequest, run_wrap
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
 
 ARGUMENT_SPEC = dict(
     operation=dict(type="str", choices=list(OPERATIONS), default="wrap"),
@@ -181,7 +180,7 @@ ARGUMENT_SPEC = dict(
 def operate(module):
     request = WrapRequest.from_params(module.params)
     result = run_wrap(module.kms, request)
-    invocation = keep_outputs_intact(module, [result["plaintext"], result["ciphertext"]])
+    invocation = module.keep_outputs_intact([result["plaintext"], result["ciphertext"]])
     if invocation is not None:
         result["invocation"] = invocation
     module.exit_json(changed=False, **result)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Body-less key actions (enable, disable, setKeyForDeletion, unsetKeyForDeletion, sync) and the
 deprecated ``POST /keys/<id>?action=<action>`` form of every action (reference 4, rows 16-21).

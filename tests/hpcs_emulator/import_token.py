@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Import tokens (``/api/v2/import_token``) and secure import of root key material (reference 4.2, 4.8).
 

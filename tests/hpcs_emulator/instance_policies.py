@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Instance policies ``/api/v2/instance/policies`` (reference 4.10) and their enforcement on key creation.
 

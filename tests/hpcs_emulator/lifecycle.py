@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Delete, purge and restore (reference 4.5 and 6): every time rule runs on the emulator clock."""
 

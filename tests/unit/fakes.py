@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Test doubles for the client layer: a scripted stand-in for ``requests.Session``, JWT-shaped tokens."""
@@ -8,7 +7,7 @@ import json
 import time
 
 
-class FakeRaw(object):
+class FakeRaw:
     def __init__(self, status, body=None, headers=None):
         self.status_code = status
         if body is None:
@@ -22,13 +21,13 @@ class FakeRaw(object):
 
 class CaseInsensitive(dict):
     def __init__(self, data):
-        super(CaseInsensitive, self).__init__((k.lower(), v) for k, v in data.items())
+        super().__init__((k.lower(), v) for k, v in data.items())
 
     def get(self, key, default=None):
-        return super(CaseInsensitive, self).get(key.lower(), default)
+        return super().get(key.lower(), default)
 
 
-class FakeSession(object):
+class FakeSession:
     """Answers requests from a script: each item is a FakeRaw, an exception, or a callable(request) -> either."""
 
     def __init__(self, script=None):
@@ -44,7 +43,7 @@ class FakeSession(object):
         call = dict(kwargs, method=method, url=url, headers=dict(kwargs.get("headers") or {}))
         self.calls.append(call)
         if not self.script:
-            raise AssertionError("unexpected request %s %s" % (method, url))
+            raise AssertionError(f"unexpected request {method} {url}")
         item = self.script.pop(0)
         if callable(item) and not isinstance(item, FakeRaw):
             item = item(call)
@@ -63,7 +62,7 @@ def make_jwt(exp=None, iat=None, **claims):
     def enc(obj):
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
 
-    return "%s.%s.%s" % (enc({"alg": "HS256", "typ": "JWT"}), enc(payload), "c2lnbmF0dXJl")
+    return f"{enc({'alg': 'HS256', 'typ': 'JWT'})}.{enc(payload)}.c2lnbmF0dXJl"
 
 
 def token_answer(token=None, expires_in=3600, expiration=None):

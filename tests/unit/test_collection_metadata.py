@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Metadata kept by hand must agree with the code."""
@@ -7,7 +6,7 @@ import os
 
 import yaml
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.version import COLLECTION_VERSION
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._version import COLLECTION_VERSION
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -43,7 +42,7 @@ def _options_shape(options):
 
 
 def test_role_key_entries_take_exactly_the_key_module_options():
-    from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import key_argument_spec
+    from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import key_argument_spec
     role = load("roles/hs_crypto_instance/meta/argument_specs.yml")["argument_specs"]["main"]["options"]
     assert _options_shape(role["hs_crypto_instance_keys"]["options"]) == _options_shape(key_argument_spec())
 

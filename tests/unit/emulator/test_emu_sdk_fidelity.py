@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """IBM's own Key Protect Python SDK (``pip install keyprotect==3.0.1``) against the emulator over HTTPS."""
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Prepare the secret scan: known secret values, the emulator state they need, and faults that echo them.
@@ -35,7 +34,7 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 
 
-class Emulator(object):
+class Emulator:
     def __init__(self, config):
         self.url = config["hs_crypto_emulator_url"]
         self.control_url = config["hs_crypto_emulator_http_url"] + "/_emulator/"
@@ -58,7 +57,7 @@ class Emulator(object):
         headers = {"Authorization": "Bearer " + self.token, "Bluemix-Instance": self.instance, "Accept": "application/json"}
         response = requests.request(method, self.url + "/api/v2/" + path, json=body, headers=headers, verify=self.verify, timeout=30)
         if response.status_code not in expect:
-            raise SystemExit("prepare: %s %s answered %s" % (method, path, response.status_code))
+            raise SystemExit(f"prepare: {method} {path} answered {response.status_code}")
         return response.json() if response.content else None
 
 
@@ -75,7 +74,7 @@ def secure_import_material(public_key_b64, nonce_b64):
 
 def echo_body(kind, *values):
     """A 500 answer that echoes the request back, as a broken service or proxy might."""
-    text = "Internal error while processing %s; request was: %s" % (kind, " ".join(values))
+    text = f"Internal error while processing {kind}; request was: {' '.join(values)}"
     return {"metadata": {"collectionType": "application/vnd.ibm.kms.error+json", "collectionTotal": 1},
             "resources": [{"errorMsg": text, "reasons": [{"code": "INTERNAL_SERVER_ERR", "message": "echo: " + " | ".join(values),
                                                           "status": 500, "target": {"type": "field", "name": values[0]}}]}]}
@@ -103,16 +102,16 @@ def main(config_path, input_dir):
         "AAD": "scan-aad-" + b64url(os.urandom(12)),
         "API_KEY_ECHOED": "hsc-scan-echoed-api-key-" + b64url(os.urandom(12)),
         "API_KEY_WRONG": "hsc-scan-wrong-api-key-" + b64url(os.urandom(12)),
-        "TOKEN_FORGED": "%s.%s.%s" % (b64url(b'{"alg":"HS256","typ":"JWT"}'),
-                                      b64url(json.dumps({"iam_id": "IBMid-mallory", "exp": 4102444800, "iat": 1}).encode()),
-                                      b64url(os.urandom(32))),
+        "TOKEN_FORGED": ".".join([b64url(b'{"alg":"HS256","typ":"JWT"}'),
+                                  b64url(json.dumps({"iam_id": "IBMid-mallory", "exp": 4102444800, "iat": 1}).encode()),
+                                  b64url(os.urandom(32))]),
     }
 
     # The root key that wraps the known data key, and the ciphertext the playbook unwraps and rewraps.
     root = emulator.kms("POST", "keys", {"metadata": {"collectionType": KEY_TYPE, "collectionTotal": 1},
                                          "resources": [{"type": KEY_TYPE, "name": "scan-wrapper", "extractable": False,
                                                         "aliases": ["scan-wrapper"]}]})["resources"][0]
-    wrapped = emulator.kms("POST", "keys/%s/actions/wrap" % root["id"], {"plaintext": secrets["PLAINTEXT"], "aad": [secrets["AAD"]]})
+    wrapped = emulator.kms("POST", f"keys/{root['id']}/actions/wrap", {"plaintext": secrets["PLAINTEXT"], "aad": [secrets["AAD"]]})
     secrets["CIPHERTEXT"] = wrapped["ciphertext"]
 
     # Import token material: the nonce the token hands out, and a secure import made with it.
@@ -130,7 +129,7 @@ def main(config_path, input_dir):
     # Faults whose answers echo secrets: the first IAM request of the run, the first rewrap, the failing create.
     emulator.control("POST", "faults", {"rules": [
         {"service": "iam", "method": "POST", "path": "/identity/token$", "status": 500, "times": 1,
-         "body": {"errorCode": secrets["API_KEY_ECHOED"], "errorMessage": "cannot process apikey=%s" % secrets["API_KEY_ECHOED"]}},
+         "body": {"errorCode": secrets["API_KEY_ECHOED"], "errorMessage": f"cannot process apikey={secrets['API_KEY_ECHOED']}"}},
         {"service": "kms", "method": "POST", "path": "/actions/rewrap$", "status": 500, "times": 1,
          "body": echo_body("rewrap", secrets["CIPHERTEXT"], secrets["TOKEN"], secrets["AAD"], secrets["API_KEY"])},
         {"service": "kms", "method": "POST", "path": "^/api/v2/keys_with_policy_overrides$", "status": 500, "times": 5,
@@ -142,8 +141,8 @@ def main(config_path, input_dir):
         json.dump(secrets, handle)
     with open(os.path.join(input_dir, "secrets.env"), "w", encoding="utf-8") as handle:
         for name, value in sorted(secrets.items()):
-            handle.write("HSC_SCAN_%s='%s'\n" % (name, value))
-    print("prepare: %d known secret values" % len(secrets))
+            handle.write(f"HSC_SCAN_{name}='{value}'\n")
+    print(f"prepare: {len(secrets)} known secret values")
 
 
 if __name__ == "__main__":

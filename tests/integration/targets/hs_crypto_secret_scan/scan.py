@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Search everything a run wrote for the known secret values, and for any IAM token at all.
@@ -43,12 +42,12 @@ def findings_in(text, secrets):
 
 def self_test(secrets):
     """The scan must find what it looks for: plant every secret and a JWT, and expect each to be reported."""
-    planted = "\n".join("x%sx" % quote(value, safe="") for value in secrets.values()) + "\nBearer eyJhbGciOiJIUzI1.eyJleHAiOjF9xx.c2lnbmF0dXJl\n"
+    planted = "\n".join(f"x{quote(value, safe='')}x" for value in secrets.values()) + "\nBearer eyJhbGciOiJIUzI1.eyJleHAiOjF9xx.c2lnbmF0dXJl\n"
     reported = set(name for name, dummy in findings_in(planted, secrets))
     missing = set(secrets) | set(["a JWT-shaped token"])
     missing.difference_update(reported)
     if missing:
-        sys.exit("scan.py self-test failed: would not find %s" % ", ".join(sorted(missing)))
+        sys.exit(f"scan.py self-test failed: would not find {', '.join(sorted(missing))}")
 
 
 def main(secrets_path, run_dir):
@@ -56,11 +55,11 @@ def main(secrets_path, run_dir):
         secrets = json.load(handle)
     short = [name for name, value in secrets.items() if len(value) < 16]
     if short:
-        sys.exit("scan.py: secrets too short to search for reliably: %s" % ", ".join(short))
+        sys.exit(f"scan.py: secrets too short to search for reliably: {', '.join(short)}")
     self_test(secrets)
     for required in REQUIRED_FILES:
         if not os.path.isfile(os.path.join(run_dir, required)):
-            sys.exit("scan.py: the run did not write %s" % required)
+            sys.exit(f"scan.py: the run did not write {required}")
     log_size = os.path.getsize(os.path.join(run_dir, "ansible.log"))
     if log_size < MIN_LOG_BYTES:
         sys.exit("scan.py: ansible.log holds only %d bytes; was the run at -vvvv?" % log_size)
@@ -79,10 +78,10 @@ def main(secrets_path, run_dir):
 
     print("secret scan: %d known secret values (plus any JWT-shaped token) x %d files written by the run (%d bytes) = %d "
           "value-file checks; %d finding(s)" % (len(secrets), len(files), total_bytes, len(secrets) * len(files), len(problems)))
-    print("secret scan: values: %s" % ", ".join(sorted(secrets)))
-    print("secret scan: files: %s" % ", ".join(sorted(os.path.relpath(path, run_dir) for path in files)))
+    print(f"secret scan: values: {', '.join(sorted(secrets))}")
+    print(f"secret scan: files: {', '.join(sorted((os.path.relpath(path, run_dir) for path in files)))}")
     if problems:
-        print("secret scan: FOUND\n  %s" % "\n  ".join(problems))
+        print("secret scan: FOUND\n  {}".format("\n  ".join(problems)))
         sys.exit(1)
 
 

@@ -1,14 +1,13 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import pytest
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import (
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import (
     AuthorizedSender, KmsClient, envelope, error_from_response)
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.iam import TokenProvider
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.transport import Response
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._iam import TokenProvider
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import Response
 from ansible_collections.ibm.hs_crypto.tests.unit.fakes import FakeRaw, make_jwt, token_answer
 
 INSTANCE = "8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b"
@@ -97,7 +96,7 @@ def test_error_parsing_never_breaks_on_odd_bodies(body, expected):
 
 def test_service_message_echoing_a_secret_is_redacted(client, session):
     token = client.sender.tokens.token().access_token
-    session.queue(kms_error(400, "BAD_BODY_ERR", "Bad Request: echo %s / %s" % (token, API_KEY), "req had %s" % token))
+    session.queue(kms_error(400, "BAD_BODY_ERR", f"Bad Request: echo {token} / {API_KEY}", f"req had {token}"))
     with pytest.raises(ApiError) as err:
         client.request("GET", "keys")
     text = str(err.value) + repr(err.value.to_dict())

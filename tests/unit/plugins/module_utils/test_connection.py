@@ -1,11 +1,10 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import pytest
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.connection import Connection
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._connection import Connection
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError
 
 GUID = "8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b"
 
@@ -30,7 +29,7 @@ def options(**overrides):
     (dict(region="mars-1"), "region 'mars-1' is not a known"),
     (dict(instance_id="nope"), "instance_id must be an instance GUID"),
     (dict(ca_path="/nonexistent/ca.pem"), "ca_path '/nonexistent/ca.pem' is not a readable file"),
-    (dict(instance_id="crn:v1:bluemix:public:hs-crypto:eu-de:a/x:%s::" % GUID, region="us-south"), "conflicts"),
+    (dict(instance_id=f"crn:v1:bluemix:public:hs-crypto:eu-de:a/x:{GUID}::", region="us-south"), "conflicts"),
 ])
 def test_bad_options_fail_before_any_request(overrides, message):
     with pytest.raises(ConfigurationError, match=message):
@@ -48,7 +47,7 @@ def test_endpoint_with_api_v2_suffix_is_trimmed():
 
 
 def test_region_from_crn_and_requirements():
-    connection = Connection(options(region=None, instance_id="crn:v1:bluemix:public:hs-crypto:eu-de:a/x:%s::" % GUID))
+    connection = Connection(options(region=None, instance_id=f"crn:v1:bluemix:public:hs-crypto:eu-de:a/x:{GUID}::"))
     assert connection.region == "eu-de"
     assert connection.broker_url == "https://eu-de.broker.hs-crypto.cloud.ibm.com"
     with pytest.raises(ConfigurationError, match="instance_id is required"):
@@ -70,15 +69,15 @@ def test_secrets_are_known_to_the_redactor():
     assert connection.redact("a super-secret-key b super-secret-token") == "a ******** b ********"
 
 
-KP_CRN = "crn:v1:bluemix:public:kms:eu-de:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:%s::" % GUID
-HPCS_CRN = "crn:v1:bluemix:public:hs-crypto:eu-de:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:%s::" % GUID
+KP_CRN = f"crn:v1:bluemix:public:kms:eu-de:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:{GUID}::"
+HPCS_CRN = f"crn:v1:bluemix:public:hs-crypto:eu-de:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:{GUID}::"
 
 
-class NoRequests(object):
+class NoRequests:
     """A sender that fails the test if anything is sent."""
 
     def __getattr__(self, name):
-        raise AssertionError("a request was attempted (%s)" % name)
+        raise AssertionError(f"a request was attempted ({name})")
 
 
 @pytest.mark.parametrize("overrides,service", [

@@ -1,18 +1,17 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import pytest
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import AuthorizedSender
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.discovery import (
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import AuthorizedSender
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import (
     broker_url_for, discover_endpoints, parse_instance_id)
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.iam import TokenProvider
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._iam import TokenProvider
 from ansible_collections.ibm.hs_crypto.tests.unit.fakes import FakeRaw, make_jwt
 
 GUID = "8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b"
-CRN = "crn:v1:bluemix:public:hs-crypto:eu-de:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:%s::" % GUID
+CRN = f"crn:v1:bluemix:public:hs-crypto:eu-de:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:{GUID}::"
 
 
 @pytest.fixture
@@ -24,11 +23,11 @@ def test_guid_and_crn_are_accepted():
     assert parse_instance_id(GUID.upper()).guid == GUID
     ref = parse_instance_id(CRN)
     assert (ref.guid, ref.region, ref.service) == (GUID, "eu-de", "hs-crypto")
-    key_crn = "crn:v1:bluemix:public:kms:us-south:a/acct:%s:key:1234" % GUID
+    key_crn = f"crn:v1:bluemix:public:kms:us-south:a/acct:{GUID}:key:1234"
     assert parse_instance_id(key_crn).region == "us-south"
 
 
-@pytest.mark.parametrize("value", ["", "abc", GUID[:-1], GUID + "0", "crn:v1:bluemix:public:cos:us-south:a/x:%s::" % GUID,
+@pytest.mark.parametrize("value", ["", "abc", GUID[:-1], GUID + "0", f"crn:v1:bluemix:public:cos:us-south:a/x:{GUID}::",
                                    "crn:v1:bluemix:public:hs-crypto:us-south:a/x:not-a-guid::", "crn:v2:x"])
 def test_bad_instance_ids_name_the_option_and_rule(value):
     with pytest.raises(ConfigurationError) as err:
@@ -51,7 +50,7 @@ def test_discovery_builds_https_urls(sender, session):
         "uko": {"public": "https://uko.us-south.hs-crypto.cloud.ibm.com"}}))
     endpoints, correlation_id = discover_endpoints(sender, "https://broker.test/", GUID)
     call = session.calls[0]
-    assert call["url"] == "https://broker.test/crypto_v2/instances/%s" % GUID
+    assert call["url"] == f"https://broker.test/crypto_v2/instances/{GUID}"
     assert "Bluemix-Instance" not in call["headers"] and call["headers"]["Authorization"].startswith("Bearer ")
     assert endpoints["kms"] == {"public": "https://api.us-south.hs-crypto.cloud.ibm.com:8800",
                                 "private": "https://api.private.us-south.hs-crypto.cloud.ibm.com:8800"}
@@ -69,7 +68,7 @@ def test_discovery_never_downgrades_to_http(sender, session):
 @pytest.mark.parametrize("body", [{"kms": {}}, {"kms": "x"}, [], b"oops"])
 def test_discovery_without_kms_endpoint_fails_clearly(sender, session, body):
     session.queue(FakeRaw(200, body))
-    with pytest.raises(ApiError, match="instance %s" % GUID):
+    with pytest.raises(ApiError, match=f"instance {GUID}"):
         discover_endpoints(sender, "https://broker.test", GUID)
 
 
@@ -77,5 +76,5 @@ def test_discovery_error_names_the_instance(sender, session):
     session.queue(FakeRaw(404, {"code": "NOT_FOUND", "message": "instance not found"}))
     with pytest.raises(ApiError) as err:
         discover_endpoints(sender, "https://broker.test", GUID)
-    assert str(err.value) == "Endpoint discovery for instance %s failed: instance not found" % GUID
+    assert str(err.value) == f"Endpoint discovery for instance {GUID} failed: instance not found"
     assert err.value.codes == ["NOT_FOUND"]

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Property-based tests of module input validation: arbitrary option values, as a playbook could pass them.
@@ -21,17 +20,17 @@ from hypothesis import strategies as st
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_CORE_VERSION
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.connection import Connection
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.import_token import ImportTokenRequest
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.instance_policies import PolicySpec
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_actions import RotateRequest, WrapRequest
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_batch import parse_specs
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_info import KeyQuery
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_rings import check_ring_id
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import KeySpec, key_argument_spec, parse_rfc3339
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.module_base import COMMON_OPTION_NAMES, common_argument_spec
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.registrations import RegistrationQuery
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._connection import Connection
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._import_token import ImportTokenRequest
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies import PolicySpec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_actions import RotateRequest, WrapRequest
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_batch import parse_specs
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_info import KeyQuery
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_rings import check_ring_id
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import KeySpec, key_argument_spec, parse_rfc3339
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import COMMON_OPTION_NAMES, common_argument_spec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._registrations import RegistrationQuery
 from ansible_collections.ibm.hs_crypto.plugins.modules import (
     hs_crypto_import_token, hs_crypto_instance_policy, hs_crypto_key_batch, hs_crypto_key_info, hs_crypto_key_registrations_info,
     hs_crypto_key_ring, hs_crypto_key_rotate, hs_crypto_key_wrap)
@@ -46,7 +45,7 @@ BUG_UPSTREAM = ("ansible-core 2.19 set_fallbacks()/_list_no_log_values(): a scal
 
 INSTANCE = "8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b"
 KEY_UUID = "0b0e8a0e-1111-4222-8333-444455556666"
-INSTANCE_CRN = "crn:v1:bluemix:public:hs-crypto:us-south:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:%s::" % INSTANCE
+INSTANCE_CRN = f"crn:v1:bluemix:public:hs-crypto:us-south:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:{INSTANCE}::"
 KEY_CRN = INSTANCE_CRN[:-2] + ":key:" + KEY_UUID
 ENV_NAMES = ("IBMCLOUD_API_KEY", "IC_API_KEY", "IBMCLOUD_IAM_TOKEN", "IC_IAM_TOKEN", "IBMCLOUD_REGION", "IC_REGION",
              "HS_CRYPTO_INSTANCE_ID", "HS_CRYPTO_ENDPOINT", "IBMCLOUD_KP_API_ENDPOINT", "HS_CRYPTO_IAM_URL", "IBMCLOUD_IAM_API_ENDPOINT",
@@ -103,7 +102,7 @@ def validated(spec, params, **rules):
 
 def assert_names_an_option(error, names):
     message = str(error)
-    assert any(name in message for name in names), "no option named in %r" % message
+    assert any(name in message for name in names), f"no option named in {message!r}"
 
 
 def accepted_or_refused_naming_an_option(spec, params, build, names=None, **rules):
@@ -153,7 +152,7 @@ def test_plain_http_is_only_ever_accepted_for_loopback(url):
             host = parse_url(value).host
         except LocationParseError:
             continue  # unusable, so nothing can be sent in the clear (test_an_accepted_url_... covers the message)
-        assert host in ("127.0.0.1", "localhost", "[::1]"), "plain http accepted for %r" % value
+        assert host in ("127.0.0.1", "localhost", "[::1]"), f"plain http accepted for {value!r}"
 
 
 @FUZZ
@@ -285,7 +284,7 @@ def test_accepted_identifiers_hold_no_control_characters(alias, ring, name):
     except ConfigurationError:
         return
     for value in (alias, ring, name):
-        assert not [c for c in value if unicodedata.category(c) == "Cc"], "accepted %r" % value
+        assert not [c for c in value if unicodedata.category(c) == "Cc"], f"accepted {value!r}"
 
 
 # -- dates -----------------------------------------------------------------------------------------------------------

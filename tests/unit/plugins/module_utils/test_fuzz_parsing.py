@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Property-based tests of the client's response parsing: whatever a server (or a proxy in front of it) answers.
@@ -15,18 +14,18 @@ import json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import (
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import (
     AuthorizedSender, KmsClient, KmsResult, error_from_response)
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.discovery import discover_endpoints
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, HsCryptoError, Redactor
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.iam import IamToken, TokenProvider, decode_jwt_claims
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.import_token import public_key_pem, token_result
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.instance_policies import policies_result, read_policies
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_info import KeyQuery, read_keys
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_rings import ring_result
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import KEY_FIELDS, key_result, managed_view
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.registrations import registration_result
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.transport import (
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import discover_endpoints
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, HsCryptoError, Redactor
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._iam import IamToken, TokenProvider, decode_jwt_claims
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._import_token import public_key_pem, token_result
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies import policies_result, read_policies
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_info import KeyQuery, read_keys
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_rings import ring_result
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import KEY_FIELDS, key_result, managed_view
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._registrations import registration_result
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import (
     Response, RetryPolicy, Transport, parse_retry_after)
 from ansible_collections.ibm.hs_crypto.tests.unit.fakes import CaseInsensitive, FakeRaw, FakeSession, make_jwt
 
@@ -40,7 +39,7 @@ URL = "https://kms.example.test/api/v2/keys"
 
 # -- strategies -------------------------------------------------------------------------------------------------------
 text = st.text(max_size=16)
-secretish = st.one_of(text, text.map(lambda t: t + SECRET), text.map(lambda t: "%s %s %s" % (t, SECRET, t)))
+secretish = st.one_of(text, text.map(lambda t: t + SECRET), text.map(lambda t: f"{t} {SECRET} {t}"))
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 70, 2 ** 70), st.floats(allow_nan=True, allow_infinity=False),
                     secretish)
 json_values = st.recursive(scalars, lambda children: st.one_of(st.lists(children, max_size=4),
@@ -265,7 +264,7 @@ def test_iam_answer_with_infinite_numbers(body):
 
 def jwt_with(claims):
     encoded = base64.urlsafe_b64encode(json.dumps(claims).encode("utf-8")).decode("ascii").rstrip("=")
-    return "eyJhbGciOiJIUzI1NiJ9.%s.c2ln" % encoded
+    return f"eyJhbGciOiJIUzI1NiJ9.{encoded}.c2ln"
 
 
 CLAIM_NAMES = st.one_of(st.sampled_from(["exp", "iat", "iam_id", "sub", "account"]), text)

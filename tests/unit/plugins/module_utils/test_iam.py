@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
@@ -7,8 +6,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, IamError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.iam import (
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, IamError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._iam import (
     GRANT_TYPE_API_KEY, IamToken, TokenProvider, decode_jwt_claims, strip_bearer)
 from ansible_collections.ibm.hs_crypto.tests.unit.fakes import FakeRaw, make_jwt, token_answer
 
@@ -64,7 +63,7 @@ def test_nothing_to_authenticate_with(transport):
 
 
 def test_bad_api_key_error_is_iam_shaped_and_secret_free(transport, session):
-    session.queue(FakeRaw(400, {"errorCode": "BXNIM0415E", "errorMessage": "Provided API key could not be found: %s" % API_KEY,
+    session.queue(FakeRaw(400, {"errorCode": "BXNIM0415E", "errorMessage": f"Provided API key could not be found: {API_KEY}",
                                 "context": {"requestId": "req-123"}}))
     provider = TokenProvider(transport, api_key=API_KEY)
     with pytest.raises(IamError) as err:

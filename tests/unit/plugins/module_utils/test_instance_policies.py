@@ -1,12 +1,11 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Instance policy options and comparison, table-driven (no service)."""
 
 import pytest
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.instance_policies import (
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies import (
     InstancePolicyService, PolicySpec, effective, parse_allowed_network)
 
 ACCESS_DEFAULTS = {"create_root_key": True, "create_standard_key": True, "import_root_key": True, "import_standard_key": True,

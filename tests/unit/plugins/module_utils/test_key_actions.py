@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Rotate and wrap requests and the service's dates, table-driven (no service)."""
@@ -7,8 +6,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import HsCryptoError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_actions import RotateRequest, WrapRequest, parse_service_date, version_of
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import HsCryptoError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_actions import RotateRequest, WrapRequest, parse_service_date, version_of
 
 UTC = datetime.timezone.utc
 

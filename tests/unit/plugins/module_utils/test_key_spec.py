@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
@@ -6,8 +5,8 @@ import base64
 
 import pytest
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import KeySpec, parse_key_id, parse_rfc3339
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import KeySpec, parse_key_id, parse_rfc3339
 
 KEY_ID = "02fd6835-6001-4482-a892-13bd2085f75d"
 
@@ -28,7 +27,7 @@ def test_minimal_spec_defaults():
 
 
 def test_normalisations():
-    s = spec(key_id="crn:v1:bluemix:public:hs-crypto:us-south:a/acct:8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b:key:%s" % KEY_ID.upper(),
+    s = spec(key_id=f"crn:v1:bluemix:public:hs-crypto:us-south:a/acct:8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b:key:{KEY_ID.upper()}",
              expiration_date="2027-01-31T23:59:59.5+01:00", rotation={"enabled": None, "interval_month": 3})
     assert s.key_id == KEY_ID
     assert s.expiration_date == "2027-01-31T22:59:59Z"

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
@@ -7,8 +6,8 @@ import random
 import pytest
 import requests
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import TransportError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.transport import RetryPolicy, Transport, parse_retry_after
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import TransportError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import RetryPolicy, Transport, parse_retry_after
 
 from ansible_collections.ibm.hs_crypto.tests.unit.fakes import FakeRaw, FakeSession
 
@@ -118,7 +117,7 @@ def test_create_is_resent_when_the_connection_was_never_opened(transport, sessio
     assert transport.send("POST", URL, json_body={}).status == 201
 
 
-class FakeClock(object):
+class FakeClock:
     def __init__(self):
         self.now = 1000.0
 

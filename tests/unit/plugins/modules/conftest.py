@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Module tests: run a module's main() in-process against the emulator, and read the JSON it printed."""
@@ -14,7 +13,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible_collections.ibm.hs_crypto.plugins.module_utils import key_service, transport
+from ansible_collections.ibm.hs_crypto.plugins.module_utils import _key_service as key_service, _transport as transport
 
 TESTS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 if TESTS_DIR not in sys.path:
@@ -54,7 +53,7 @@ def emu(emulator):
     return emulator
 
 
-class WaitRecorder(object):
+class WaitRecorder:
     """Stands in for the time module of the collection's transport and key service: their pauses (backoff before a
     retry, Retry-After, the wait before looking for a concurrent run's twin) are recorded instead of slept. The
     emulator's own delays and every clock stay real, so timeouts and deadlines are still tested for real."""
@@ -103,7 +102,7 @@ def run_module(capsys, monkeypatch):
     return run
 
 
-class Emu(object):
+class Emu:
     """Test-side view of the emulator: connection arguments, the request log, direct KMS calls."""
 
     def __init__(self, server):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Bad variables of the hs_crypto_instance role, table-driven, on the path the role takes with them.
@@ -46,7 +45,7 @@ CASES = [
     ("endpoint-type-choice", {"hs_crypto_instance_endpoint_type": "sideways"}, ["hs_crypto_instance_endpoint_type", "one of"], SPEC),
     ("service-choice", {"hs_crypto_instance_service": "kp"}, ["hs_crypto_instance_service", "one of"], SPEC),
     ("service-contradicts-crn", {"hs_crypto_instance_service": "key_protect",
-                                 "hs_crypto_instance_id": "crn:v1:bluemix:public:hs-crypto:us-south:a/acct:%s::" % INSTANCE_A},
+                                 "hs_crypto_instance_id": f"crn:v1:bluemix:public:hs-crypto:us-south:a/acct:{INSTANCE_A}::"},
      ["service key_protect conflicts with the instance_id CRN"], MODULE),
     ("keys-not-a-list", {"hs_crypto_instance_keys": {"name": "k1"}}, ["hs_crypto_instance_keys", "list"], SPEC),
     ("key-unknown-option", {"hs_crypto_instance_keys": [key(colour="red")]}, ["colour"], SPEC),
@@ -126,7 +125,7 @@ def test_bad_role_variables_are_refused_before_any_request(run_module, hsc, role
     mark = hsc.mark()
     errors = argument_spec_errors(role_vars)
     if where == SPEC:
-        assert errors, "the argument spec accepted %s" % variables
+        assert errors, f"the argument spec accepted {variables}"
         message = "\n".join(errors)
     else:
         assert errors == []
@@ -135,7 +134,7 @@ def test_bad_role_variables_are_refused_before_any_request(run_module, hsc, role
         message = result["msg"]
         assert len(message) < 2000
     for fragment in fragments:
-        assert fragment in message, "%r not in %r" % (fragment, message[:400])
+        assert fragment in message, f"{fragment!r} not in {message[:400]!r}"
     assert hsc.requests_since(mark, service=None) == []
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Bad input, table-driven, across every module: each case fails naming the option and the rule, before any request.
@@ -23,7 +22,7 @@ MODULES = ("hs_crypto_endpoint_info", "hs_crypto_iam_token", "hs_crypto_import_t
 INSTANCE_A = "8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b"  # the emulator's instance A (alice's)
 MB = "m" * (1 << 20)
 KEY_UUID = "0b0e8a0e-1111-4222-8333-444455556666"
-CRN_A = "crn:v1:bluemix:public:hs-crypto:us-south:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:%s::" % INSTANCE_A
+CRN_A = f"crn:v1:bluemix:public:hs-crypto:us-south:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:{INSTANCE_A}::"
 MAX_MESSAGE = 2000  # a message that echoes a huge value is not a clear message
 
 # Cases that found bugs (fixed since; see docs/security.md "Findings"): a trailing newline accepted by "$" in the identifier
@@ -122,7 +121,7 @@ CASES = [
     key_case("key-ring-underscore", {"key_ring": "ring_a"}, ["key_ring", "letters, digits and '-'"]),
     key_case("key-ring-trailing-newline", {"key_ring": "ring-a\n"}, ["key_ring", "not a valid key ring id"]),
     key_case("key-id-word", {"key_id": "my-key"}, ["key_id", "UUID"]),
-    key_case("key-id-bad-crn", {"key_id": "crn:v1:bluemix:public:hs-crypto:us-south:a/x:%s:key:nope" % INSTANCE_A},
+    key_case("key-id-bad-crn", {"key_id": f"crn:v1:bluemix:public:hs-crypto:us-south:a/x:{INSTANCE_A}:key:nope"},
              ["key_id", "':key:<key UUID>'"]),
     key_case("key-expiration-word", {"expiration_date": "tomorrow"}, ["expiration_date", "RFC 3339"]),
     key_case("key-expiration-no-zone", {"expiration_date": "2027-01-31T23:59:59"}, ["expiration_date", "RFC 3339"]),
@@ -321,20 +320,20 @@ def message(result):
 
 @pytest.mark.parametrize("module_name, params, fragments", CASES)
 def test_bad_input_is_refused_before_any_request(run_module, hsc, module_name, params, fragments):
-    main = importlib.import_module("ansible_collections.ibm.hs_crypto.plugins.modules.%s" % module_name).main
+    main = importlib.import_module(f"ansible_collections.ibm.hs_crypto.plugins.modules.{module_name}").main
     args = hsc.args(**params)  # takes the test's own token now, before the log is marked
     args = dict((name, value) for name, value in args.items() if value is not None)
     mark = hsc.mark()
     failed, result = run_module(main, args)
     msg = message(result)
-    assert failed, "accepted: %s" % json.dumps(result)[:500]
+    assert failed, f"accepted: {json.dumps(result)[:500]}"
     assert hsc.requests_since(mark, service=None) == []
     if msg.startswith(CORE_SYSLOG_REFUSAL) and any("\x00" in str(value) for value in params.values()):
         return  # refused by ansible-core before the module's own check, which is as early, but cannot name the option
     for fragment in fragments:
-        assert fragment in msg, "%r not in %r" % (fragment, msg[:500])
+        assert fragment in msg, f"{fragment!r} not in {msg[:500]!r}"
     assert "exception" not in result and "Traceback" not in msg
-    assert len(msg) <= MAX_MESSAGE, "message of %d characters" % len(msg)
+    assert len(msg) <= MAX_MESSAGE, f"message of {len(msg)} characters"
 
 
 def test_the_table_covers_every_module_and_is_large_enough():

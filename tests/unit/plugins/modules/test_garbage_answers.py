@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """End to end: the services answer garbage (wrong shapes, wrong types, HTML); every module fails cleanly.
@@ -23,12 +22,12 @@ HTML = "<html><body><h1>200 OK</h1>Welcome to the proxy</body></html>"
 
 
 def module_main(name):
-    return importlib.import_module("ansible_collections.ibm.hs_crypto.plugins.modules.%s" % name).main
+    return importlib.import_module(f"ansible_collections.ibm.hs_crypto.plugins.modules.{name}").main
 
 
 def assert_clean_failure(failed, result, *fragments):
     msg = result.get("msg") or ""
-    assert failed, "accepted a garbage answer: %s" % json.dumps(result)[:400]
+    assert failed, f"accepted a garbage answer: {json.dumps(result)[:400]}"
     assert "exception" not in result and "Traceback" not in msg and not msg.startswith("Unexpected error"), msg
     for fragment in fragments:
         assert fragment in msg, msg
@@ -102,7 +101,7 @@ def test_garbage_from_the_emulator_fails_cleanly(run_module, hsc, garbage, root_
     garbage(method, path, body, status=status, service=service)
     failed, result = run_module(module_main(module_name), args)
     assert_clean_failure(failed, result, *fragments)
-    assert hsc.kms("GET", "keys/%s" % root_key["id"]).json()["resources"][0]["state"] == 1  # nothing was deleted meanwhile
+    assert hsc.kms("GET", f"keys/{root_key['id']}").json()["resources"][0]["state"] == 1  # nothing was deleted meanwhile
 
 
 class StubHandler(BaseHTTPRequestHandler):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
@@ -37,7 +36,7 @@ def test_discovery_returns_https_urls(emu, run_module, args):
 
 
 def test_private_endpoint_from_a_crn(emu, run_module, args):
-    args.update(instance_id="crn:v1:bluemix:public:hs-crypto:us-south:a/acct:%s::" % INSTANCE_A.upper(), endpoint_type="private")
+    args.update(instance_id=f"crn:v1:bluemix:public:hs-crypto:us-south:a/acct:{INSTANCE_A.upper()}::", endpoint_type="private")
     failed, result = run_module(main, args, check_mode=True)
     assert not failed and result["kms_url"] == emu.private_url
     assert result["region"] == "us-south" and result["instance_id"] == INSTANCE_A
@@ -53,7 +52,7 @@ def test_explicit_endpoint_asks_nothing(emu, run_module, args):
 
 @pytest.mark.parametrize("instance", [
     dict(instance_id=INSTANCE_A, region="jp-osa", service="key_protect"),
-    dict(instance_id="crn:v1:bluemix:public:kms:jp-osa:a/acct:%s::" % INSTANCE_A),
+    dict(instance_id=f"crn:v1:bluemix:public:kms:jp-osa:a/acct:{INSTANCE_A}::"),
 ])
 def test_key_protect_endpoint_follows_from_the_region(emu, run_module, args, instance):
     del args["broker_url"]

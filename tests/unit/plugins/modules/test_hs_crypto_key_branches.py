@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """hs_crypto_key: the branches that need a fault, a clock move or an odd service answer."""
@@ -139,7 +138,7 @@ def test_a_twin_made_by_a_concurrent_run_is_settled(run, hsc):
     failed, result = run(name="racy", description="made concurrently")
     assert not failed, result.get("msg")
     assert result["key"]["id"] == twin_id
-    assert result["actions"][:3] == ["create", "delete_concurrent_twin", "adopt:%s" % twin_id]
+    assert result["actions"][:3] == ["create", "delete_concurrent_twin", f"adopt:{twin_id}"]
     assert "A concurrent run created key" in result["msg"]
     live = [k for k in hsc.kms("GET", "keys").json()["resources"] if k["name"] == "racy"]
     assert [k["id"] for k in live] == [twin_id]

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """hs_crypto_key_ring and hs_crypto_key_ring_info against the in-process emulator."""
@@ -89,7 +88,7 @@ def test_ring_with_live_keys_is_refused_with_their_ids(ring, hsc):
 def test_ring_with_deleted_keys_needs_force(ring, hsc):
     ring(key_ring_id="old")
     key_id = new_key(hsc, "in-old", "old")
-    assert hsc.kms("DELETE", "keys/%s" % key_id).status_code == 204
+    assert hsc.kms("DELETE", f"keys/{key_id}").status_code == 204
     failed, check = ring(check_mode=True, key_ring_id="old", state="absent")
     assert failed and "force=true" in check["msg"]
     failed, result = ring(key_ring_id="old", state="absent")
@@ -98,7 +97,7 @@ def test_ring_with_deleted_keys_needs_force(ring, hsc):
     assert not failed and check["changed"]
     failed, forced = ring(key_ring_id="old", state="absent", force=True)
     assert not failed and forced["changed"]
-    moved = hsc.kms("GET", "keys/%s" % key_id).json()["resources"][0]
+    moved = hsc.kms("GET", f"keys/{key_id}").json()["resources"][0]
     assert moved["keyRingID"] == "default"
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """hs_crypto_key_rotate against the in-process emulator: rotation now, the age condition, the hourly limit, imported keys."""
@@ -124,9 +123,9 @@ def test_generated_key_refuses_payload_and_standard_key_refuses_rotation(rotate,
 
 def test_suspended_deleted_and_missing_keys(rotate, hsc):
     suspended = new_key(hsc, "rot-suspended")
-    hsc.kms("POST", "keys/%s/actions/disable" % suspended["id"])
+    hsc.kms("POST", f"keys/{suspended['id']}/actions/disable")
     deleted = new_key(hsc, "rot-deleted")
-    hsc.kms("DELETE", "keys/%s" % deleted["id"])
+    hsc.kms("DELETE", f"keys/{deleted['id']}")
     failed, result = rotate(key_id=suspended["id"])
     assert failed and "is suspended" in result["msg"]
     failed, result = rotate(alias="rot-deleted")
@@ -142,7 +141,7 @@ def test_lost_answer_is_recognised_by_the_new_version(rotate, hsc):
     failed, result = rotate(key_id=key["id"])
     assert not failed, result["msg"]
     assert result["rotated"] and result["key_version"]["id"] != key["id"]
-    versions = hsc.kms("GET", "keys/%s/versions" % key["id"]).json()["resources"]
+    versions = hsc.kms("GET", f"keys/{key['id']}/versions").json()["resources"]
     assert len(versions) == 2  # rotated once, never re-sent
 
 
@@ -150,7 +149,7 @@ def test_server_failure_without_rotation_is_reported(rotate, hsc):
     key = new_key(hsc, "rot-500")
     hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "POST", "path": "/actions/rotate$", "status": 500}]})
     failed, result = rotate(key_id=key["id"], retries=0)
-    assert failed and result["error"]["status"] == 500 and result["msg"].startswith("Rotating key %s" % key["id"])
+    assert failed and result["error"]["status"] == 500 and result["msg"].startswith(f"Rotating key {key['id']}")
 
 
 @pytest.mark.parametrize("params, message", [

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """hs_crypto_key_wrap against the in-process emulator: wrap, unwrap, rewrap, aad, secrets never damaged or echoed."""
@@ -72,8 +71,8 @@ def test_check_mode_runs_normally(wrap, hsc, root):
 
 def test_rotation_then_unwrap_and_rewrap(wrap, hsc, root):
     failed, old = wrap(alias="wrapper")
-    assert hsc.kms("POST", "keys/%s/actions/rotate" % root["id"]).status_code == 204
-    latest = hsc.kms("GET", "keys/%s" % root["id"]).json()["resources"][0]["keyVersion"]["id"]
+    assert hsc.kms("POST", f"keys/{root['id']}/actions/rotate").status_code == 204
+    latest = hsc.kms("GET", f"keys/{root['id']}").json()["resources"][0]["keyVersion"]["id"]
     failed, unwrapped = wrap(operation="unwrap", alias="wrapper", ciphertext=old["ciphertext"])
     assert not failed and unwrapped["plaintext"] == old["plaintext"]
     assert unwrapped["key_version"] == {"id": root["id"]} and unwrapped["rewrapped_key_version"] == {"id": latest}
@@ -126,7 +125,7 @@ def test_standard_key_and_missing_key(wrap, hsc):
 
 
 def test_deleted_key(wrap, hsc, root):
-    hsc.kms("DELETE", "keys/%s" % root["id"])
+    hsc.kms("DELETE", f"keys/{root['id']}")
     failed, result = wrap(key_id=root["id"])
     assert failed and result["error"]["status"] == 410
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """TLS and identity, end to end against the emulator's HTTPS listener.
@@ -35,7 +34,7 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def module_main(name):
-    return importlib.import_module("ansible_collections.ibm.hs_crypto.plugins.modules.%s" % name).main
+    return importlib.import_module(f"ansible_collections.ibm.hs_crypto.plugins.modules.{name}").main
 
 
 @pytest.fixture(autouse=True)
@@ -102,7 +101,7 @@ def test_a_certificate_from_an_untrusted_ca_fails_clearly(run_module, hsc, other
         args.update(endpoint=hsc.server.https_url, iam_token=hsc.token())
     failed, result, sent = run(run_module, hsc, "hs_crypto_key_info", args)
     msg = result["msg"]
-    assert failed and "TLS verification of %s failed" % hsc.server.https_url in msg, msg
+    assert failed and f"TLS verification of {hsc.server.https_url} failed" in msg, msg
     assert "Set ca_path" in msg and "validate_certs=false" in msg
     assert "exception" not in result and "Traceback" not in msg
     assert [entry["service"] for entry in sent if entry["listener"] == "public"] == []  # no answer was ever processed
@@ -130,13 +129,13 @@ def test_plain_http_to_a_remote_host_is_refused_before_any_request(run_module, h
     failed, result, sent = run(run_module, hsc, module_name, args if module_name == "hs_crypto_key" else
                                dict((k, v) for k, v in args.items() if k != "name"))
     assert failed and sent == []
-    assert "%s must use https://" % option in result["msg"]
+    assert f"{option} must use https://" in result["msg"]
 
 
 def test_http_endpoints_from_the_broker_are_upgraded_to_https(run_module, hsc):
     port = hsc.server.https_url.rsplit(":", 1)[1]
     hsc.control("POST", "faults", json={"rules": [{"service": "broker", "status": 200, "times": 1, "body": {
-        "instance_id": INSTANCE_A, "kms": {"public": "http://127.0.0.1:%s" % port, "private": "HTTP://127.0.0.1:%s/" % port}}}]})
+        "instance_id": INSTANCE_A, "kms": {"public": f"http://127.0.0.1:{port}", "private": f"HTTP://127.0.0.1:{port}/"}}}]})
     args = {"iam_token": hsc.token(), "instance_id": INSTANCE_A, "region": "us-south", "broker_url": hsc.url,
             "ca_path": hsc.server.ca_path}
     failed, result, sent = run(run_module, hsc, "hs_crypto_endpoint_info", args)
@@ -241,7 +240,7 @@ def test_the_broker_refuses_discovery_for_another_identity(run_module, hsc):
     failed, result, sent = run(run_module, hsc, "hs_crypto_endpoint_info", args)
     assert failed
     assert_refused(result, 403, "FORBIDDEN")
-    assert "Endpoint discovery for instance %s failed" % INSTANCE_A in result["msg"]
+    assert f"Endpoint discovery for instance {INSTANCE_A} failed" in result["msg"]
 
 
 def test_eve_reaches_her_own_instance_and_alice_cannot(run_module, hsc):
@@ -255,7 +254,7 @@ def test_eve_reaches_her_own_instance_and_alice_cannot(run_module, hsc):
 
 def test_a_forged_token_is_refused_without_a_retry_loop(run_module, hsc, alice_key):
     header, payload, dummy = hsc.token().split(".")
-    forged = "%s.%s.%s" % (header, payload, "c2lnbmVkLWJ5LW1hbGxvcnk")
+    forged = f"{header}.{payload}.c2lnbmVkLWJ5LW1hbGxvcnk"
     failed, result, sent = run(run_module, hsc, "hs_crypto_key_wrap", hsc.args(iam_token=forged, api_key=None, alias="alice-root"))
     assert failed and result["error"]["status"] == 401 and "HTTP 401" in result["msg"]
     assert [entry["service"] for entry in sent] == ["kms"]

@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """Instance identifiers, regions, and endpoint discovery through the HPCS broker.
 
@@ -12,8 +14,8 @@ The broker (``GET <broker>/crypto_v2/instances/<guid>``) answers with
 
 import re
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import error_from_response
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError, shown
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import error_from_response
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, shown
 
 BROKER_URL_TEMPLATE = "https://%s.broker.hs-crypto.cloud.ibm.com"
 SERVICES = ("kms", "ep11", "uko")
@@ -35,7 +37,7 @@ GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 CRN_SERVICES = tuple(sorted(SERVICE_OF_CRN))
 
 
-class InstanceRef(object):
+class InstanceRef:
     """An instance GUID, with the region and service a CRN carried (None for a bare GUID)."""
 
     def __init__(self, guid, region=None, service=None):
@@ -55,15 +57,14 @@ def parse_instance_id(value, option="instance_id"):
         if len(segments) >= 8 and segments[1] == "v1" and segments[4] in CRN_SERVICES and GUID_RE.match(segments[7]):
             return InstanceRef(segments[7].lower(), region=segments[5] or None, service=segments[4])
         raise ConfigurationError(
-            "%s: a CRN must look like crn:v1:bluemix:public:hs-crypto:<region>:a/<account>:<instance GUID>:: "
-            "(service hs-crypto or kms, 8th segment a GUID)" % option)
-    raise ConfigurationError("%s must be an instance GUID (8-4-4-4-12 hexadecimal digits) or an instance CRN" % option)
+            f"{option}: a CRN must look like crn:v1:bluemix:public:hs-crypto:<region>:a/<account>:<instance GUID>:: "
+            "(service hs-crypto or kms, 8th segment a GUID)")
+    raise ConfigurationError(f"{option} must be an instance GUID (8-4-4-4-12 hexadecimal digits) or an instance CRN")
 
 
 def check_region(region, option="region"):
     if region not in KNOWN_REGIONS:
-        raise ConfigurationError("%s %s is not a known IBM Cloud region; expected one of %s"
-                                 % (option, shown(region), ", ".join(KNOWN_REGIONS)))
+        raise ConfigurationError(f"{option} {shown(region)} is not a known IBM Cloud region; expected one of {', '.join(KNOWN_REGIONS)}")
     return region
 
 
@@ -99,15 +100,15 @@ def discover_endpoints(sender, broker_url, instance_guid):
     ``endpoints`` is ``{service: {"public": url|None, "private": url|None}}`` for
     kms, ep11 and uko.
     """
-    url = "%s/crypto_v2/instances/%s" % (broker_url.rstrip("/"), instance_guid)
+    url = f"{broker_url.rstrip('/')}/crypto_v2/instances/{instance_guid}"
     response = sender.send("GET", url, headers={"Accept": "application/json"})
     correlation_id = response.correlation_id
     if not response.ok:
         raise error_from_response(response, redact=sender.redact,
-                                  context="Endpoint discovery for instance %s failed" % instance_guid)
+                                  context=f"Endpoint discovery for instance {instance_guid} failed")
     body = response.json()
     if not isinstance(body, dict):
-        raise ApiError("The broker's answer for instance %s is not a JSON object" % instance_guid,
+        raise ApiError(f"The broker's answer for instance {instance_guid} is not a JSON object",
                        status=response.status, correlation_id=correlation_id, method="GET", url=url)
     endpoints = {}
     for service in SERVICES:
@@ -115,6 +116,6 @@ def discover_endpoints(sender, broker_url, instance_guid):
         entry = entry if isinstance(entry, dict) else {}
         endpoints[service] = dict((kind, _as_url(entry.get(kind))) for kind in ENDPOINT_TYPES)
     if not any(endpoints["kms"].values()):
-        raise ApiError("The broker's answer for instance %s has no kms endpoint" % instance_guid,
+        raise ApiError(f"The broker's answer for instance {instance_guid} has no kms endpoint",
                        status=response.status, correlation_id=correlation_id, method="GET", url=url)
     return endpoints, correlation_id

@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """Keys as the service holds them: lookup (by id, alias or exact name) and conversion to results.
 
@@ -9,7 +11,7 @@ Shared by ``hs_crypto_key`` and ``hs_crypto_key_info`` so both return the same
 field names. Key material (``payload``) never leaves this file in a result.
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, HsCryptoError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, HsCryptoError
 
 KEY_MEDIA_TYPE = "application/vnd.ibm.kms.key+json"
 POLICY_MEDIA_TYPE = "application/vnd.ibm.kms.policy+json"
@@ -130,10 +132,10 @@ class AmbiguousKeyError(HsCryptoError):
 
 def search_query(name):
     """A server-side search for keys whose name is ``name`` (narrows the listing; the match is re-checked exactly here)."""
-    return "exact:name:escape:%s" % name
+    return f"exact:name:escape:{name}"
 
 
-class KeyFinder(object):
+class KeyFinder:
     """Finds keys with as few requests as possible: one GET by id or alias, or one searched listing by name."""
 
     def __init__(self, kms):
@@ -142,7 +144,7 @@ class KeyFinder(object):
     def get(self, ref, context=None):
         """The key with id (or alias) ``ref``, deleted ones included; None when the service does not know it."""
         try:
-            found = self.kms.request("GET", "keys/%s" % ref, context=context).resource
+            found = self.kms.request("GET", f"keys/{ref}", context=context).resource
         except ApiError as exc:
             if exc.status == 404:
                 return None
@@ -152,7 +154,7 @@ class KeyFinder(object):
     def by_name(self, name, states=LIVE_STATES):
         """Every key named exactly ``name`` in ``states`` (every page read)."""
         params = {"state": ",".join(str(s) for s in states), "search": search_query(name)}
-        context = "Looking up keys named %r" % name
+        context = f"Looking up keys named {name!r}"
         try:
             found = self.kms.list_all("keys", params=params, context=context)
         except ApiError as exc:
@@ -174,10 +176,10 @@ class KeyFinder(object):
         then asks ``by_aliases`` — so a new key costs two reads, not one per alias.
         """
         if spec.key_id:
-            return self.get(spec.key_id, context="Reading %s" % spec.label)
+            return self.get(spec.key_id, context=f"Reading {spec.label}")
         aliases = list(spec.aliases or ())
         if aliases:
-            found = self.get(aliases[0], context="Reading the key with alias %s" % aliases[0])
+            found = self.get(aliases[0], context=f"Reading the key with alias {aliases[0]}")
             if found is not None:
                 return found
         if spec.name:
@@ -192,7 +194,7 @@ class KeyFinder(object):
 
     def fetch(self, key_id):
         """The key as the service holds it now (a read-back after a change)."""
-        return self.get(key_id, context="Reading key %s" % key_id)
+        return self.get(key_id, context=f"Reading key {key_id}")
 
     def remember(self, raw):
         """Learn about a key this run created or changed (nothing to do when every lookup asks the service)."""
@@ -203,7 +205,7 @@ class KeyFinder(object):
     def by_aliases(self, aliases):
         """The key holding the first of ``aliases`` that resolves, or None."""
         for alias in aliases:
-            found = self.get(alias, context="Reading the key with alias %s" % alias)
+            found = self.get(alias, context=f"Reading the key with alias {alias}")
             if found is not None:
                 return found
         return None

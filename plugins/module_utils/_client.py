@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """The KMS REST client (``<endpoint>/api/v2/...``) and the authorized sender it shares with discovery.
 
@@ -11,15 +13,15 @@ the collection envelope; answers are unwrapped; error answers become
 ``ApiError`` with the service's message, reason codes, status and correlation id.
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, Redactor
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.transport import new_correlation_id
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, Redactor
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import new_correlation_id
 
 API_PREFIX = "/api/v2/"
 MAX_PAGE_SIZE = 5000
 JSON = "application/json"
 
 
-class AuthorizedSender(object):
+class AuthorizedSender:
     """Adds the bearer token to requests; on a 401, renews the token once and re-sends.
 
     A 401 means the request was refused before the service did anything, so
@@ -73,7 +75,7 @@ def error_from_response(response, redact=None, context=None):
             if isinstance(code, (str, int)) and not isinstance(code, bool):
                 reasons = [{"code": str(code), "message": message}]
     if not message:
-        message = "HTTP %s" % response.status
+        message = f"HTTP {response.status}"
     message = _clip(redact(message))
     for reason in reasons:
         # Everything the service sends back may echo the request: scrub each string it put in a reason.
@@ -82,7 +84,7 @@ def error_from_response(response, redact=None, context=None):
         if "target" in reason:
             reason["target"] = dict((k, _clip(redact(v))) for k, v in reason["target"].items())
     if context:
-        message = "%s: %s" % (context, message)
+        message = f"{context}: {message}"
     correlation_id = response.header("Correlation-Id")
     if not isinstance(correlation_id, str) or len(correlation_id) > 100:
         correlation_id = response.correlation_id
@@ -112,7 +114,7 @@ def envelope(collection_type, resources):
     return {"metadata": {"collectionType": collection_type, "collectionTotal": len(resources)}, "resources": resources}
 
 
-class KmsResult(object):
+class KmsResult:
     """A successful KMS answer: status, parsed body, resources, headers, correlation id.
 
     ``resources`` insists on the collection envelope: a successful answer whose
@@ -140,8 +142,8 @@ class KmsResult(object):
 
     def malformed(self, what, context=None):
         """``ApiError`` for a successful answer that lacks what the request exists for (``what`` says how)."""
-        context = context or "%s %s" % (self.method, _path_of(self.url))
-        return ApiError("%s: the service's answer (HTTP %s) %s" % (context, self.status, what),
+        context = context or f"{self.method} {_path_of(self.url)}"
+        return ApiError(f"{context}: the service's answer (HTTP {self.status}) {what}",
                         status=self.status, correlation_id=self.correlation_id, method=self.method, url=self.url)
 
     @property
@@ -155,7 +157,7 @@ def _path_of(url):
     return ("/" + parts[3] if len(parts) > 3 else "/").split("?", 1)[0]
 
 
-class KmsClient(object):
+class KmsClient:
     """Talks to one instance's KMS API."""
 
     def __init__(self, sender, endpoint, instance_id):
@@ -166,7 +168,7 @@ class KmsClient(object):
         self.requests_made = 0
 
     def url(self, path):
-        return "%s/%s" % (self.base_url, path.lstrip("/"))
+        return f"{self.base_url}/{path.lstrip('/')}"
 
     def request(self, method, path, params=None, body=None, key_ring=None, prefer=None, idempotent=None,
                 content_type=JSON, context=None):

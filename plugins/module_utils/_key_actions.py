@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """Actions on one root key (hpcs-kms-api.md 4.7): rotate, and wrap/unwrap/rewrap of data keys.
 
@@ -14,10 +16,10 @@ AAD never appear in a message.
 import datetime
 import re
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError, HsCryptoError, TransportError, shown
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import (
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, HsCryptoError, TransportError, shown
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import (
     ENCRYPTION_ALGORITHMS, ROOT_KEY_SIZES, check_alias, decode_base64, format_rfc3339, parse_key_id, parse_rfc3339)
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import KeyFinder, is_deleted, key_result, key_type
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import KeyFinder, is_deleted, key_result, key_type
 
 ROTATION_PAUSE = datetime.timedelta(hours=1)
 MAX_AGE_DAYS = 36500  # a century: beyond it the age condition means nothing (and dates overflow)
@@ -32,9 +34,9 @@ def key_reference(key_id=None, alias=None):
     """The path reference of one key (its UUID, or an alias) and how to name it in messages."""
     if key_id:
         ref = parse_key_id(key_id)
-        return ref, "key %s" % ref
+        return ref, f"key {ref}"
     if alias:
-        return check_alias(alias, "alias"), "key with alias %s" % alias
+        return check_alias(alias, "alias"), f"key with alias {alias}"
     raise ConfigurationError("one of key_id or alias is required")
 
 
@@ -44,7 +46,7 @@ def parse_service_date(value, field):
     try:
         return parse_rfc3339(text, field)
     except ConfigurationError:
-        raise HsCryptoError("The service returned %s=%s, which is not an RFC 3339 date" % (field, shown(value)))
+        raise HsCryptoError(f"The service returned {field}={shown(value)}, which is not an RFC 3339 date")
 
 
 def version_of(raw):
@@ -55,7 +57,7 @@ def version_of(raw):
 
 
 # -- rotate ----------------------------------------------------------------------------------------------------
-class RotateRequest(object):
+class RotateRequest:
     """A rotation: which key, new key material for an imported key, and the age condition."""
 
     def __init__(self, key_id=None, alias=None, payload=None, encrypted_nonce=None, iv=None, encryption_algorithm=None,
@@ -80,9 +82,9 @@ class RotateRequest(object):
     def _check(self):
         days = self.older_than_days
         if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_AGE_DAYS):
-            raise ConfigurationError("older_than_days must be a whole number of days from 0 to %d (got %s)" % (MAX_AGE_DAYS, shown(days)))
+            raise ConfigurationError(f"older_than_days must be a whole number of days from 0 to {int(MAX_AGE_DAYS)} (got {shown(days)})")
         if self.encryption_algorithm is not None and self.encryption_algorithm not in ENCRYPTION_ALGORITHMS:
-            raise ConfigurationError("encryption_algorithm must be one of %s" % ", ".join(ENCRYPTION_ALGORITHMS))
+            raise ConfigurationError(f"encryption_algorithm must be one of {', '.join(ENCRYPTION_ALGORITHMS)}")
         if bool(self.encrypted_nonce) != bool(self.iv):
             raise ConfigurationError("encrypted_nonce and iv go together (a rotation with an import token needs both)")
         if self.secure_import:
@@ -111,7 +113,7 @@ class RotateRequest(object):
         return body
 
 
-class KeyRotator(object):
+class KeyRotator:
     """Rotates a root key when asked (or when its current version is old enough); check mode predicts without writing."""
 
     def __init__(self, kms, check_mode=False, now=None):
@@ -121,9 +123,9 @@ class KeyRotator(object):
         self._now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
 
     def rotate(self, request):
-        raw = self.finder.get(request.ref, context="Reading %s" % request.label)
+        raw = self.finder.get(request.ref, context=f"Reading {request.label}")
         if raw is None:
-            raise HsCryptoError("No %s exists (or it was purged)" % request.label)
+            raise HsCryptoError(f"No {request.label} exists (or it was purged)")
         self._check_rotatable(raw, request)
         key_id = raw["id"]
         before = version_of(raw)
@@ -154,34 +156,33 @@ class KeyRotator(object):
     def _check_rotatable(raw, request):
         key_id = raw.get("id")
         if key_type(raw) == "standard":
-            raise HsCryptoError("Key %s is a standard key; only root keys can be rotated" % key_id)
+            raise HsCryptoError(f"Key {key_id} is a standard key; only root keys can be rotated")
         if is_deleted(raw):
-            raise HsCryptoError("Key %s is deleted; restore it (hs_crypto_key state=restored) before rotating it" % key_id)
+            raise HsCryptoError(f"Key {key_id} is deleted; restore it (hs_crypto_key state=restored) before rotating it")
         if raw.get("state") == 2:
-            raise HsCryptoError("Key %s is suspended; enable it (hs_crypto_key enabled=true) before rotating it" % key_id)
+            raise HsCryptoError(f"Key {key_id} is suspended; enable it (hs_crypto_key enabled=true) before rotating it")
         if raw.get("imported") and request.payload is None:
-            raise HsCryptoError("Key %s was imported: rotating it needs new key material in payload (with encrypted_nonce and iv "
-                                "for a rotation through an import token)" % key_id)
+            raise HsCryptoError(f"Key {key_id} was imported: rotating it needs new key material in payload (with encrypted_nonce and iv "
+                                "for a rotation through an import token)")
         if not raw.get("imported") and request.payload is not None:
-            raise HsCryptoError("Key %s was generated by the service, which also generates its new material: payload, "
-                                "encrypted_nonce and iv are only for imported keys" % key_id)
+            raise HsCryptoError(f"Key {key_id} was generated by the service, which also generates its new material: payload, "
+                                "encrypted_nonce and iv are only for imported keys")
 
     @staticmethod
     def _too_soon(key_id, last):
         allowed = format_rfc3339(parse_service_date(last, "lastRotateDate") + ROTATION_PAUSE)
-        return ("Key %s was rotated at %s; the service allows one rotation per hour, so it can be rotated again from %s"
-                % (key_id, last, allowed))
+        return (f"Key {key_id} was rotated at {last}; the service allows one rotation per hour, so it can be rotated again from {allowed}")
 
     def _send(self, raw, request):
         key_id = raw["id"]
         try:
-            result = self.kms.request("POST", "keys/%s/actions/rotate" % key_id, body=request.body(), key_ring=raw.get("keyRingID"),
-                                      prefer="return=representation", context="Rotating key %s" % key_id)
+            result = self.kms.request("POST", f"keys/{key_id}/actions/rotate", body=request.body(), key_ring=raw.get("keyRingID"),
+                                      prefer="return=representation", context=f"Rotating key {key_id}")
         except ApiError as exc:
             if exc.has_code("KEY_ROTATION_NOT_PERMITTED"):
-                exc.message = "%s. %s" % (self._too_soon(key_id, raw.get("lastRotateDate")) if raw.get("lastRotateDate") else
-                                          "Key %s was rotated less than an hour ago; the service allows one rotation per hour" % key_id,
-                                          exc.message)
+                why = (self._too_soon(key_id, raw.get("lastRotateDate")) if raw.get("lastRotateDate") else
+                       f"Key {key_id} was rotated less than an hour ago; the service allows one rotation per hour")
+                exc.message = f"{why}. {exc.message}"
                 raise
             if exc.status < 500:
                 raise
@@ -190,12 +191,12 @@ class KeyRotator(object):
             return self._after_lost_answer(raw, exc)
         after = result.resource
         if not after or "keyVersion" not in after or "state" not in after:
-            after = self.finder.get(key_id, context="Reading key %s after its rotation" % key_id)
+            after = self.finder.get(key_id, context=f"Reading key {key_id} after its rotation")
         return after
 
     def _after_lost_answer(self, raw, exc):
         """The answer was lost or the service failed: the rotation happened if the key has a new version (never re-sent)."""
-        after = self.finder.get(raw["id"], context="Reading key %s after a failed rotation" % raw["id"])
+        after = self.finder.get(raw["id"], context=f"Reading key {raw['id']} after a failed rotation")
         if after is not None and version_of(after)["id"] != version_of(raw)["id"]:
             return after
         raise exc
@@ -216,12 +217,12 @@ def rotate_result(outcome):
 
 
 # -- wrap, unwrap, rewrap ---------------------------------------------------------------------------------------
-class WrapRequest(object):
+class WrapRequest:
     """One wrap, unwrap or rewrap, checked before any request (base64, sizes, which inputs go with which operation)."""
 
     def __init__(self, operation="wrap", key_id=None, alias=None, plaintext=None, ciphertext=None, aad=None):
         if operation not in OPERATIONS:
-            raise ConfigurationError("operation must be one of %s" % ", ".join(OPERATIONS))
+            raise ConfigurationError(f"operation must be one of {', '.join(OPERATIONS)}")
         self.operation = operation
         self.ref, self.label = key_reference(key_id, alias)
         self.plaintext = plaintext
@@ -246,16 +247,16 @@ class WrapRequest(object):
                 decode_base64(self.plaintext, "plaintext")
         else:
             if self.plaintext is not None:
-                raise ConfigurationError("plaintext is an input of operation=wrap only (operation=%s takes ciphertext)" % self.operation)
+                raise ConfigurationError(f"plaintext is an input of operation=wrap only (operation={self.operation} takes ciphertext)")
             if not self.ciphertext:
-                raise ConfigurationError("operation=%s needs ciphertext (the wrapped data key a wrap returned)" % self.operation)
+                raise ConfigurationError(f"operation={self.operation} needs ciphertext (the wrapped data key a wrap returned)")
             decode_base64(self.ciphertext, "ciphertext")
         if self.aad is not None:
             if len(self.aad) > MAX_AAD_ITEMS:
-                raise ConfigurationError("aad holds at most %d strings (got %d)" % (MAX_AAD_ITEMS, len(self.aad)))
+                raise ConfigurationError(f"aad holds at most {int(MAX_AAD_ITEMS)} strings (got {len(self.aad)})")
             for index, item in enumerate(self.aad):
                 if not isinstance(item, str) or len(item) > MAX_AAD_LENGTH:
-                    raise ConfigurationError("aad[%d] must be a string of at most %d characters" % (index, MAX_AAD_LENGTH))
+                    raise ConfigurationError(f"aad[{int(index)}] must be a string of at most {int(MAX_AAD_LENGTH)} characters")
 
     def body(self):
         body = {}
@@ -275,9 +276,9 @@ def _version(value):
 
 def run_wrap(kms, request):
     """Send the operation (a read on the service: safe to re-send) and return its outputs, null where not applicable."""
-    context = "%s with %s" % (request.operation.capitalize(), request.label)
+    context = f"{request.operation.capitalize()} with {request.label}"
     try:
-        result = kms.request("POST", "keys/%s/actions/%s" % (request.ref, request.operation), body=request.body(),
+        result = kms.request("POST", f"keys/{request.ref}/actions/{request.operation}", body=request.body(),
                              idempotent=True, context=context)
     except ApiError as exc:
         if exc.has_code("UNPROCESSABLE_CIPHERTEXT_ERR") or exc.status == 422:
@@ -286,7 +287,7 @@ def run_wrap(kms, request):
         elif exc.has_code("KEY_ROOT_REQ_ERR"):
             exc.message += " (only root keys wrap data keys; this is a standard key)"
         elif exc.status == 404:
-            exc.message += " (no %s exists, or it was purged)" % request.label
+            exc.message += f" (no {request.label} exists, or it was purged)"
         raise
     answer = result.data if isinstance(result.data, dict) else {}
     # An answer without the output the operation exists for is a malformed answer, never a result of nulls.
@@ -294,7 +295,7 @@ def run_wrap(kms, request):
                                           ("ciphertext", request.operation in ("wrap", "rewrap"))) if needed]
     missing = [field for field in wanted if not (isinstance(answer.get(field), str) and answer[field])]
     if missing:
-        raise result.malformed("has no %s" % " and no ".join(missing), context)
+        raise result.malformed(f"has no {' and no '.join(missing)}", context)
     result = {
         "plaintext": answer.get("plaintext") if request.operation == "wrap" and request.plaintext is None else None,
         "ciphertext": None,
@@ -306,27 +307,3 @@ def run_wrap(kms, request):
     if request.operation in ("wrap", "rewrap") or result["rewrapped_key_version"]:
         result["ciphertext"] = answer.get("ciphertext")
     return result
-
-
-def keep_outputs_intact(module, outputs, secret_options=("plaintext", "ciphertext", "aad")):
-    """Stop Ansible's ``no_log`` masking from damaging secret outputs.
-
-    Ansible replaces every occurrence of a ``no_log`` input value anywhere in the
-    result. A short ``aad`` string (say ``v1``) occurs by chance inside a base64
-    ciphertext often enough that the returned ciphertext would come back damaged
-    and unusable. Input values found inside an output are therefore taken off the
-    masking list, and the task's echoed arguments are masked here instead. An
-    input that occurs by chance inside random base64 reveals nothing.
-    Returns the ``invocation`` to put in the result, or None when nothing collides.
-    """
-    ansible_module = module.module
-    texts = [value for value in outputs if isinstance(value, str) and value]
-    colliding = set(value for value in ansible_module.no_log_values if any(value in text for text in texts))
-    if not colliding:
-        return None
-    ansible_module.no_log_values.difference_update(colliding)
-    masked = dict(ansible_module.params)
-    for name, spec in ansible_module.argument_spec.items():
-        if (spec.get("no_log") or name in secret_options) and masked.get(name) is not None:
-            masked[name] = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-    return {"module_args": masked}

@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """IBM Cloud IAM: exchange an API key for an access token, and keep it fresh.
 
@@ -15,7 +17,7 @@ import base64
 import json
 import time
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, IamError, Redactor
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, IamError, Redactor
 
 DEFAULT_IAM_URL = "https://iam.cloud.ibm.com"
 TOKEN_PATH = "/identity/token"
@@ -43,7 +45,7 @@ def strip_bearer(token):
     return token
 
 
-class IamToken(object):
+class IamToken:
     """An access token with its lifetime (``expiration``/``issued_at`` are epoch seconds or None)."""
 
     def __init__(self, access_token, expiration=None, issued_at=None, token_type="Bearer"):
@@ -89,7 +91,7 @@ def _int_or_none(value):
         return None
 
 
-class TokenProvider(object):
+class TokenProvider:
     """Hands out the bearer token for requests and replaces it when needed.
 
     ``api_key`` only: a token is requested lazily and renewed near its expiry.
@@ -131,7 +133,7 @@ class TokenProvider(object):
 
     def authorization(self):
         token = self.token()
-        return "%s %s" % ("Bearer", token.access_token)
+        return f"Bearer {token.access_token}"
 
     def refresh(self):
         """Exchange the API key for a new token."""
@@ -154,7 +156,7 @@ class TokenProvider(object):
         if not response.ok:
             raise self._error(response, body)
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str) or not body["access_token"]:
-            raise IamError("IAM answered %s without an access token" % response.status, status=response.status,
+            raise IamError(f"IAM answered {response.status} without an access token", status=response.status,
                            correlation_id=response.correlation_id, method="POST", url=url)
         now = int(self._clock())
         expiration = _int_or_none(body.get("expiration"))
@@ -173,12 +175,12 @@ class TokenProvider(object):
             if isinstance(context, dict) and isinstance(context.get("requestId"), str):
                 request_id = context.get("requestId")
         if not isinstance(message, str) or not message:
-            message = "HTTP %s" % response.status
+            message = f"HTTP {response.status}"
         code = self.redact(code) if isinstance(code, str) and code else None
         reasons = [{"code": code, "message": self.redact(message)}] if code else []
-        text = "IAM refused to issue a token: %s" % self.redact(message)
+        text = f"IAM refused to issue a token: {self.redact(message)}"
         if code:
-            text += " (%s)" % code
+            text += f" ({code})"
         return IamError(text, status=response.status, reasons=reasons,
                         correlation_id=request_id or response.correlation_id,
                         method="POST", url=self.iam_url + TOKEN_PATH)

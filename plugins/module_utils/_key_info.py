@@ -1,15 +1,17 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """Reading keys for ``hs_crypto_key_info``: one key, or a filtered listing, plus optional detail per key."""
 
 import re
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import check_alias, check_key_ring, check_text, parse_key_id
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import STATE_CODES, KeyFinder, key_result
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import check_alias, check_key_ring, check_text, parse_key_id
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import STATE_CODES, KeyFinder, key_result
 
 MAX_SEARCH = 256
 INCLUDES = ("policies", "versions", "registrations")
@@ -29,7 +31,7 @@ def snake_dict(value):
     return value
 
 
-class KeyQuery(object):
+class KeyQuery:
     """Which keys to read, checked before any request."""
 
     def __init__(self, key_id=None, alias=None, name=None, search=None, key_states=None, type=None,  # pylint: disable=redefined-builtin
@@ -38,12 +40,12 @@ class KeyQuery(object):
         self.alias = check_alias(alias, "alias") if alias else None
         self.name = check_text(name, "name", 2, 90) if name else None
         if search is not None and not 1 <= len(search) <= MAX_SEARCH:
-            raise ConfigurationError("search must be 1 to %d characters long" % MAX_SEARCH)
+            raise ConfigurationError(f"search must be 1 to {int(MAX_SEARCH)} characters long")
         self.search = search
         states = key_states or ["active", "suspended", "deactivated"]
         unknown = [s for s in states if s not in STATE_CODES]
         if unknown:
-            raise ConfigurationError("key_states: unknown state(s) %s; expected %s" % (", ".join(unknown), ", ".join(sorted(STATE_CODES))))
+            raise ConfigurationError(f"key_states: unknown state(s) {', '.join(unknown)}; expected {', '.join(sorted(STATE_CODES))}")
         self.states = sorted(set(STATE_CODES[s] for s in states))
         self.type = type
         self.key_ring = check_key_ring(key_ring) if key_ring else None
@@ -67,7 +69,7 @@ def read_keys(kms, query):
     finder = KeyFinder(kms)
     if query.key_id or query.alias:
         ref = query.key_id or query.alias
-        found = finder.get(ref, context="Reading key %s" % ref)
+        found = finder.get(ref, context=f"Reading key {ref}")
         # One key asked for by id or alias is returned whatever its state (deleted included); type and key_ring still filter.
         raws = [found] if found is not None and query.accepts(found, check_state=False) else []
     elif query.name:
@@ -91,8 +93,8 @@ def read_keys(kms, query):
 def _detail(kms, raw, item):
     key_id = raw["id"]
     ring = raw.get("keyRingID")
-    context = "Reading the %s of key %s" % (item, key_id)
+    context = f"Reading the {item} of key {key_id}"
     if item == "policies":
-        return snake_dict(kms.request("GET", "keys/%s/policies" % key_id, key_ring=ring, context=context).resources)
+        return snake_dict(kms.request("GET", f"keys/{key_id}/policies", key_ring=ring, context=context).resources)
     params = {"allKeyStates": "true"} if item == "versions" else None
-    return snake_dict(kms.list_all("keys/%s/%s" % (key_id, item), params=params, key_ring=ring, context=context))
+    return snake_dict(kms.list_all(f"keys/{key_id}/{item}", params=params, key_ring=ring, context=context))

@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """Converge one key to its ``KeySpec``: create, reconcile, delete, restore, purge.
 
@@ -14,10 +16,10 @@ followed by a new lookup before anything is sent again.
 import copy
 import time
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import envelope
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, HsCryptoError, TransportError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import MAX_ALIASES, decode_base64, parse_rfc3339
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import (
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import envelope
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, HsCryptoError, TransportError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import MAX_ALIASES, decode_base64, parse_rfc3339
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import (
     KEY_MEDIA_TYPE, POLICY_MEDIA_TYPE, KeyFinder, dual_auth, is_deleted, key_result, key_type, managed_view, rotation)
 
 REPRESENTATION = "return=representation"
@@ -29,11 +31,11 @@ class KeyConflict(HsCryptoError):
     """The key exists with an attribute that cannot be changed; carries the before/after diff."""
 
     def __init__(self, message, diff=None):
-        super(KeyConflict, self).__init__(message)
+        super().__init__(message)
         self.diff = diff
 
 
-class Outcome(object):
+class Outcome:
     """What converging one key did (or would do, in check mode)."""
 
     def __init__(self, before=None):
@@ -56,7 +58,7 @@ class Outcome(object):
         }
 
 
-class KeyService(object):
+class KeyService:
     """Applies key specs through a ``KmsClient``; ``check_mode`` sends reads only."""
 
     def __init__(self, kms, check_mode=False, finder=None, sleep=None, attempts=3, defer_twin_check=False):
@@ -82,9 +84,9 @@ class KeyService(object):
         current = self.finder.locate(spec, thorough=self.check_mode or not spec.name)
         if current is None:
             if spec.key_id:
-                raise HsCryptoError("%s does not exist (or was purged); key_id cannot name a key to create: give name instead" % spec.label)
+                raise HsCryptoError(f"{spec.label} does not exist (or was purged); key_id cannot name a key to create: give name instead")
             if not spec.name:
-                raise HsCryptoError("No key has the alias(es) %s; name is required to create the key" % ", ".join(spec.aliases))
+                raise HsCryptoError(f"No key has the alias(es) {', '.join(spec.aliases)}; name is required to create the key")
             try:
                 return self.create(spec)
             except ApiError as exc:
@@ -96,8 +98,9 @@ class KeyService(object):
                 self.finder.remember(holder)
                 current = holder
         if is_deleted(current):
-            raise HsCryptoError("%s (%s) is deleted; use state=restored to restore it within 30 days of its deletion%s"
-                                % (spec.label, current.get("id"), ", or purge it (state=purged) to free its aliases" if current.get("aliases") else ""))
+            purge = ", or purge it (state=purged) to free its aliases" if current.get("aliases") else ""
+            raise HsCryptoError(f"{spec.label} ({current.get('id')}) is deleted; use state=restored to restore it within 30 days "
+                                f"of its deletion{purge}")
         self.check_immutable(spec, current)
         return self.update(spec, current)
 
@@ -111,7 +114,7 @@ class KeyService(object):
             wanted["description"] = spec.description
         if spec.expiration_date is not None and not self._same_moment(spec.expiration_date, current.get("expirationDate")):
             wanted["expiration_date"] = spec.expiration_date
-        problems = ["%s (the service has %r, the task wants %r)" % (field, managed_view(current).get(field), value)
+        problems = [f"{field} (the service has {managed_view(current).get(field)!r}, the task wants {value!r})"
                     for field, value in sorted(wanted.items())]
         if spec.payload is not None:
             if not current.get("imported"):
@@ -125,8 +128,8 @@ class KeyService(object):
         if problems:
             before = managed_view(current)
             after = dict(before, **wanted)
-            raise KeyConflict("Key %s exists and these attributes cannot be changed: %s. Keys are never deleted and recreated "
-                              "by this module; delete the key explicitly, or change the task." % (current.get("id"), "; ".join(problems)),
+            raise KeyConflict("Key {} exists and these attributes cannot be changed: {}. Keys are never deleted and recreated "
+                              "by this module; delete the key explicitly, or change the task.".format(current.get("id"), "; ".join(problems)),
                               diff={"before": before, "after": after})
 
     @staticmethod
@@ -183,7 +186,7 @@ class KeyService(object):
             attempt += 1
             try:
                 result = self.kms.request("POST", path, body=body, key_ring=spec.key_ring, prefer=REPRESENTATION,
-                                          context="Creating %s" % spec.label)
+                                          context=f"Creating {spec.label}")
                 try:
                     created = result.resource
                 except ApiError:
@@ -229,16 +232,16 @@ class KeyService(object):
         oldest = min(twins, key=lambda raw: (raw.get("creationDate") or "", raw.get("id")))
         if oldest.get("id") == created["id"]:
             return
-        self._change(created["id"], is_deleted, "DELETE", "keys/%s" % created["id"], key_ring=created.get("keyRingID"),
-                     context="Deleting key %s, created twice by concurrent runs" % created["id"])
+        self._change(created["id"], is_deleted, "DELETE", f"keys/{created['id']}", key_ring=created.get("keyRingID"),
+                     context=f"Deleting key {created['id']}, created twice by concurrent runs")
         self.finder.forget(created)
         self.finder.remember(oldest)
         self.check_immutable(spec, oldest)
         adopted = self.update(spec, oldest)
-        outcome.actions.extend(["delete_concurrent_twin", "adopt:%s" % oldest["id"]] + adopted.actions)
+        outcome.actions.extend(["delete_concurrent_twin", f"adopt:{oldest['id']}"] + adopted.actions)
         outcome.after = adopted.after
-        outcome.messages.append("A concurrent run created key %s with the same name first; this run deleted its own new key %s "
-                                "and uses %s." % (oldest["id"], created["id"], oldest["id"]))
+        outcome.messages.append("A concurrent run created key {} with the same name first; this run deleted its own new key {} "
+                                "and uses {}.".format(oldest["id"], created["id"], oldest["id"]))
 
     def _predict_new(self, spec, resource):
         predicted = dict((k, v) for k, v in resource.items() if k not in ("payload", "encryptedNonce", "iv", "encryptionAlgorithm"))
@@ -262,43 +265,43 @@ class KeyService(object):
                 raise HsCryptoError("Key %s has the aliases %s; adding %s would exceed %d aliases (set purge_aliases=true to replace them)"
                                     % (key_id, ", ".join(have), ", ".join(add), MAX_ALIASES))
             for alias in remove:
-                steps.append(("remove_alias:%s" % alias, "DELETE", "keys/%s/aliases/%s" % (key_id, alias), None, None,
+                steps.append((f"remove_alias:{alias}", "DELETE", f"keys/{key_id}/aliases/{alias}", None, None,
                               lambda raw, alias=alias: alias not in (raw.get("aliases") or [])))
             for alias in add:
-                steps.append(("add_alias:%s" % alias, "POST", "keys/%s/aliases/%s" % (key_id, alias), None, None,
+                steps.append((f"add_alias:{alias}", "POST", f"keys/{key_id}/aliases/{alias}", None, None,
                               lambda raw, alias=alias: alias in (raw.get("aliases") or [])))
             predicted["aliases"] = [a for a in have if a not in remove] + add
 
         if spec.key_ring is not None and spec.key_ring != ring:
-            steps.append(("move_key_ring", "PATCH", "keys/%s" % key_id, {"keyRingID": spec.key_ring}, None,
+            steps.append(("move_key_ring", "PATCH", f"keys/{key_id}", {"keyRingID": spec.key_ring}, None,
                           lambda raw: (raw.get("keyRingID") or "default") == spec.key_ring))
             predicted["keyRingID"] = spec.key_ring
 
         if spec.rotation is not None:
             if key_type(current) == "standard":
-                raise HsCryptoError("Key %s is a standard key; rotation policies apply to root keys only" % key_id)
+                raise HsCryptoError(f"Key {key_id} is a standard key; rotation policies apply to root keys only")
             held = rotation(current)
             wanted = {"enabled": spec.rotation.get("enabled", True if spec.rotation.get("interval_month") else held.get("enabled", False))}
             interval = spec.rotation.get("interval_month", held.get("interval_month"))
             if interval is not None:
                 wanted["interval_month"] = interval
             if bool(held.get("enabled")) != wanted["enabled"] or (interval is not None and held.get("interval_month") != interval):
-                steps.append(("set_rotation_policy", "PUT", "keys/%s/policies" % key_id,
+                steps.append(("set_rotation_policy", "PUT", f"keys/{key_id}/policies",
                               envelope(POLICY_MEDIA_TYPE, [{"type": POLICY_MEDIA_TYPE, "rotation": wanted}]), {"policy": "rotation"},
                               lambda raw, wanted=wanted: all(rotation(raw).get(k) == v for k, v in wanted.items())))
                 predicted["rotation"] = wanted
 
         dual = dual_auth(current)
         if spec.dual_auth_delete is True and not dual.get("enabled"):
-            steps.append(("enable_dual_auth_delete", "PUT", "keys/%s/policies" % key_id,
+            steps.append(("enable_dual_auth_delete", "PUT", f"keys/{key_id}/policies",
                           envelope(POLICY_MEDIA_TYPE, [{"type": POLICY_MEDIA_TYPE, "dualAuthDelete": {"enabled": True}}]),
                           {"policy": "dualAuthDelete"}, lambda raw: bool(dual_auth(raw).get("enabled"))))
             predicted["dualAuthDelete"] = dict(dual, enabled=True)
         elif spec.dual_auth_delete is False and dual.get("enabled"):
-            raise HsCryptoError("Key %s has a dual authorization delete policy; once enabled it cannot be disabled" % key_id)
+            raise HsCryptoError(f"Key {key_id} has a dual authorization delete policy; once enabled it cannot be disabled")
 
         if spec.cancel_deletion and dual.get("keySetForDeletion"):
-            steps.append(("cancel_deletion_approval", "POST", "keys/%s/actions/unsetKeyForDeletion" % key_id, None, None,
+            steps.append(("cancel_deletion_approval", "POST", f"keys/{key_id}/actions/unsetKeyForDeletion", None, None,
                           lambda raw: not dual_auth(raw).get("keySetForDeletion")))
             predicted["dualAuthDelete"] = dict(predicted.get("dualAuthDelete") or {}, keySetForDeletion=False)
             predicted["dualAuthDelete"].pop("authExpiration", None)
@@ -306,14 +309,13 @@ class KeyService(object):
         if spec.enabled is not None:
             state = current.get("state")
             if spec.enabled and state == 2:
-                steps.append(("enable", "POST", "keys/%s/actions/enable" % key_id, None, None, lambda raw: raw.get("state") == 1))
+                steps.append(("enable", "POST", f"keys/{key_id}/actions/enable", None, None, lambda raw: raw.get("state") == 1))
                 predicted["state"] = 1
             elif not spec.enabled and state == 1:
-                steps.append(("disable", "POST", "keys/%s/actions/disable" % key_id, None, None, lambda raw: raw.get("state") == 2))
+                steps.append(("disable", "POST", f"keys/{key_id}/actions/disable", None, None, lambda raw: raw.get("state") == 2))
                 predicted["state"] = 2
             elif spec.enabled and state == 3:
-                raise HsCryptoError("Key %s is deactivated (its expiration date %s has passed) and cannot be enabled"
-                                    % (key_id, current.get("expirationDate")))
+                raise HsCryptoError(f"Key {key_id} is deactivated (its expiration date {current.get('expirationDate')} has passed) and cannot be enabled")
 
         for action, method, path, body, params, done in steps:
             outcome.actions.append(action)
@@ -321,7 +323,7 @@ class KeyService(object):
                 continue
             # The ring header always names the ring the key is in when the request is sent.
             self._change(key_id, done, method, path, body=body, params=params, key_ring=ring,
-                         context="Updating key %s (%s)" % (key_id, action))
+                         context=f"Updating key {key_id} ({action})")
             if action == "move_key_ring":
                 ring = spec.key_ring
         if outcome.actions:
@@ -329,8 +331,8 @@ class KeyService(object):
         return outcome
 
     def _action(self, raw, action, done):
-        self._change(raw["id"], done, "POST", "keys/%s/actions/%s" % (raw["id"], action), key_ring=raw.get("keyRingID"),
-                     context="Key %s: %s" % (raw["id"], action))
+        self._change(raw["id"], done, "POST", f"keys/{raw['id']}/actions/{action}", key_ring=raw.get("keyRingID"),
+                     context=f"Key {raw['id']}: {action}")
 
     def _change(self, key_id, done, method, path, **kwargs):
         """Send one change to key ``key_id``; ``done(raw)`` tells whether the key shows it.
@@ -366,8 +368,8 @@ class KeyService(object):
         dual = dual_auth(current)
         if dual.get("enabled") and not dual.get("keySetForDeletion"):
             outcome.actions.append("approve_deletion")
-            outcome.messages.append("Key %s is under dual authorization: this run recorded the first approval (valid 7 days). "
-                                    "A second identity must run the same task to delete it." % key_id)
+            outcome.messages.append(f"Key {key_id} is under dual authorization: this run recorded the first approval (valid 7 days). "
+                                    "A second identity must run the same task to delete it.")
             if self.check_mode:
                 outcome.after = self._predicted(current, dualAuthDelete=dict(dual, keySetForDeletion=True))
             else:
@@ -377,22 +379,22 @@ class KeyService(object):
         outcome.actions.append("delete")
         if self.check_mode:
             if dual.get("enabled"):
-                outcome.messages.append("Key %s is approved for deletion; it will be deleted if this run's identity is not "
-                                        "the one that approved it." % key_id)
+                outcome.messages.append(f"Key {key_id} is approved for deletion; it will be deleted if this run's identity is not "
+                                        "the one that approved it.")
             outcome.after = self._predicted(current, state=5, deleted=True)
             return outcome
         try:
-            result = self.kms.request("DELETE", "keys/%s" % key_id, params={"force": "true"} if spec.force else None,
-                                      key_ring=current.get("keyRingID"), prefer=REPRESENTATION, context="Deleting key %s" % key_id)
+            result = self.kms.request("DELETE", f"keys/{key_id}", params={"force": "true"} if spec.force else None,
+                                      key_ring=current.get("keyRingID"), prefer=REPRESENTATION, context=f"Deleting key {key_id}")
         except ApiError as exc:
             if exc.status == 410:  # deleted meanwhile (or our earlier attempt's answer was lost)
                 outcome.after = self.finder.fetch(key_id)
                 return outcome
             if exc.has_code("AUTHORIZATIONS_NOT_MET"):
                 outcome.actions = []
-                outcome.messages.append("Key %s waits for a second approval: it was approved for deletion (until %s) by this "
-                                        "identity or the approval expired; another identity must run the task to delete it."
-                                        % (key_id, dual.get("authExpiration") or "unknown"))
+                until = dual.get("authExpiration") or "unknown"
+                outcome.messages.append(f"Key {key_id} waits for a second approval: it was approved for deletion (until {until}) by this "
+                                        "identity or the approval expired; another identity must run the task to delete it.")
                 return outcome
             if exc.has_code("PROTECTED_RESOURCE_ERR") or exc.has_code("PREV_KEY_DEL_ERR"):
                 raise self._blocked_by_registrations(key_id, exc)
@@ -403,14 +405,14 @@ class KeyService(object):
 
     def _blocked_by_registrations(self, key_id, exc):
         try:
-            registrations = self.kms.list_all("keys/%s/registrations" % key_id)
+            registrations = self.kms.list_all(f"keys/{key_id}/registrations")
         except HsCryptoError:
             registrations = []
-        names = ["%s%s" % (r.get("resourceCrn"), " (prevents deletion)" if r.get("preventKeyDeletion") else "")
+        names = [f"{r.get('resourceCrn')}{' (prevents deletion)' if r.get('preventKeyDeletion') else ''}"
                  for r in registrations if isinstance(r, dict)]
         hint = ("force=true deletes a key whose registrations allow it" if exc.has_code("PROTECTED_RESOURCE_ERR")
                 else "a registration with preventKeyDeletion blocks deletion even with force=true; remove it first")
-        exc.message = "%s. Registered resources: %s; %s" % (exc.message, ", ".join(names) or "(could not list them)", hint)
+        exc.message = f"{exc.message}. Registered resources: {', '.join(names) or '(could not list them)'}; {hint}"
         return exc
 
     # -- restored / purged --------------------------------------------------------------
@@ -419,7 +421,7 @@ class KeyService(object):
         if current is None and not spec.key_id:
             current = self.finder.locate(spec)  # an alias or name may belong to a key that is not deleted at all
         if current is None:
-            raise HsCryptoError("%s was not found (a purged key cannot be restored)" % spec.label)
+            raise HsCryptoError(f"{spec.label} was not found (a purged key cannot be restored)")
         outcome = Outcome(current)
         if not is_deleted(current):
             return outcome
@@ -427,8 +429,8 @@ class KeyService(object):
         if self.check_mode:
             outcome.after = self._predicted(current, state=1, deleted=False)
             return outcome
-        result = self._change(current["id"], lambda raw: not is_deleted(raw), "POST", "keys/%s/restore" % current["id"],
-                              key_ring=current.get("keyRingID"), context="Restoring key %s" % current["id"])
+        result = self._change(current["id"], lambda raw: not is_deleted(raw), "POST", f"keys/{current['id']}/restore",
+                              key_ring=current.get("keyRingID"), context=f"Restoring key {current['id']}")
         restored = result.resource if result is not None else None
         outcome.after = restored if restored and "state" in restored else self.finder.fetch(current["id"])
         self.finder.remember(outcome.after)
@@ -444,24 +446,23 @@ class KeyService(object):
             else:
                 return outcome  # purged already, or never existed
         if not is_deleted(current):
-            raise HsCryptoError("Key %s is not deleted; delete it first (state=absent): it can be purged 4 hours after deletion"
-                                % current["id"])
+            raise HsCryptoError(f"Key {current['id']} is not deleted; delete it first (state=absent): it can be purged 4 hours after deletion")
         if current.get("purgeAllowed") is False:
-            raise HsCryptoError("Key %s cannot be purged yet: purging is possible from %s (4 hours after its deletion)"
-                                % (current["id"], current.get("purgeAllowedFrom") or "4 hours after deletion"))
+            allowed = current.get('purgeAllowedFrom') or '4 hours after deletion'
+            raise HsCryptoError(f"Key {current['id']} cannot be purged yet: purging is possible from {allowed} (4 hours after its deletion)")
         outcome.actions.append("purge")
         outcome.after = None
         if self.check_mode:
             return outcome
         try:
-            self.kms.request("DELETE", "keys/%s/purge" % current["id"], prefer=REPRESENTATION, key_ring=current.get("keyRingID"),
-                             context="Purging key %s" % current["id"])
+            self.kms.request("DELETE", f"keys/{current['id']}/purge", prefer=REPRESENTATION, key_ring=current.get("keyRingID"),
+                             context=f"Purging key {current['id']}")
         except ApiError as exc:
             if exc.status == 404:
                 self.finder.forget(current)
                 return outcome
             if exc.has_code("REQ_TOO_EARLY_ERR"):
-                exc.message = "%s (purging is possible from %s)" % (exc.message, current.get("purgeAllowedFrom"))
+                exc.message = f"{exc.message} (purging is possible from {current.get('purgeAllowedFrom')})"
             raise
         self.finder.forget(current)
         return outcome

@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """Key rings (hpcs-kms-api.md 4.9): lookup, conversion and create/delete.
 
@@ -9,9 +11,9 @@ Shared by ``hs_crypto_key_ring`` and ``hs_crypto_key_ring_info``. The service
 has no "get one ring" request, so a ring is found in the listing (every page).
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError, HsCryptoError, TransportError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import check_key_ring
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import is_deleted
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, HsCryptoError, TransportError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import check_key_ring
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import is_deleted
 
 DEFAULT_RING = "default"
 
@@ -19,11 +21,10 @@ DEFAULT_RING = "default"
 def check_ring_id(value, option="key_ring_id", allow_default=False):
     """A ring id the service accepts: 2 to 100 of ``[a-zA-Z0-9-]``; ``default`` is reserved for create and delete."""
     if value is None:
-        raise ConfigurationError("%s is required" % option)
+        raise ConfigurationError(f"{option} is required")
     check_key_ring(value, option)
     if value == DEFAULT_RING and not allow_default:
-        raise ConfigurationError("%s: 'default' is the key ring every instance has; it is reserved and cannot be created or deleted"
-                                 % option)
+        raise ConfigurationError(f"{option}: 'default' is the key ring every instance has; it is reserved and cannot be created or deleted")
     return value
 
 
@@ -46,7 +47,7 @@ def find_ring(kms, ring_id):
     return None
 
 
-class KeyRingService(object):
+class KeyRingService:
     """Creates and deletes key rings; ``check_mode`` sends reads only and predicts the outcome."""
 
     def __init__(self, kms, check_mode=False):
@@ -67,9 +68,9 @@ class KeyRingService(object):
             return self._outcome(current, current)
         if self.check_mode:
             return self._outcome(None, {"id": ring_id})
-        context = "Creating key ring %s" % ring_id
+        context = f"Creating key ring {ring_id}"
         try:
-            self.kms.request("POST", "key_rings/%s" % ring_id, context=context)
+            self.kms.request("POST", f"key_rings/{ring_id}", context=context)
         except (ApiError, TransportError) as exc:
             # A ring created meanwhile (409) or an answer lost on the way: the ring may exist now; look again.
             if isinstance(exc, ApiError) and exc.status != 409 and exc.status < 500:
@@ -85,30 +86,29 @@ class KeyRingService(object):
         if self.check_mode:
             problem = self._blocker(ring_id, force)
             if problem:
-                raise HsCryptoError("Key ring %s would not be deleted: %s" % (ring_id, problem))
+                raise HsCryptoError(f"Key ring {ring_id} would not be deleted: {problem}")
             return self._outcome(current, None)
         try:
-            self.kms.request("DELETE", "key_rings/%s" % ring_id, params={"force": "true"} if force else None,
-                             context="Deleting key ring %s" % ring_id)
+            self.kms.request("DELETE", f"key_rings/{ring_id}", params={"force": "true"} if force else None,
+                             context=f"Deleting key ring {ring_id}")
         except ApiError as exc:
             if exc.status == 404:  # deleted meanwhile
                 return self._outcome(None, None)
             if exc.status == 409:
                 problem = self._blocker(ring_id, force)
                 if problem:
-                    exc.message = "%s (%s)" % (exc.message, problem)
+                    exc.message = f"{exc.message} ({problem})"
             raise
         return self._outcome(current, None)
 
     def _blocker(self, ring_id, force):
         """Why the service would refuse to delete the ring, from the keys it holds (None when it would not)."""
         keys = self.kms.list_all("keys", params={"state": "1,2,3,5"}, key_ring=ring_id,
-                                 context="Listing the keys of key ring %s" % ring_id)
+                                 context=f"Listing the keys of key ring {ring_id}")
         live = sorted(k.get("id") for k in keys if not is_deleted(k))
         if live:
             return ("it holds %d key(s) that are not deleted (%s): delete them or move them to another key ring first"
                     % (len(live), ", ".join(live)))
         if keys and not force:
-            return ("it holds %d deleted key(s); force=true moves them to the 'default' key ring and deletes the ring"
-                    % len(keys))
+            return (f"it holds {len(keys)} deleted key(s); force=true moves them to the 'default' key ring and deletes the ring")
         return None

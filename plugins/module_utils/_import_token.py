@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """The instance's import token (hpcs-kms-api.md 4.8): create it, retrieve its public key and nonce.
 
@@ -13,7 +15,7 @@ token can only be read by retrieving it, and every retrieval uses up one of its
 import base64
 import binascii
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError, shown
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, shown
 
 EXPIRATION_RANGE = (300, 86400)
 RETRIEVALS_RANGE = (1, 500)
@@ -26,11 +28,11 @@ def _check_range(value, option, bounds, unit=""):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigurationError("%s must be a whole number from %d to %d%s (got %s)" % (option, low, high, unit, shown(value)))
+        raise ConfigurationError(f"{option} must be a whole number from {int(low)} to {int(high)}{unit} (got {shown(value)})")
     return value
 
 
-class ImportTokenRequest(object):
+class ImportTokenRequest:
     """Create (``state=present``) and/or retrieve (``retrieve=true``), checked before any request."""
 
     def __init__(self, state=None, retrieve=False, expiration=None, max_allowed_retrievals=None):

@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """HTTP transport: one ``requests.Session``, TLS settings, timeouts and retries.
 
@@ -34,15 +36,15 @@ except ImportError as exc:  # pragma: no cover - exercised by the sanity import 
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import TransportError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.version import COLLECTION_VERSION
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import TransportError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._version import COLLECTION_VERSION
 
-USER_AGENT = "ibm.hs_crypto/%s" % COLLECTION_VERSION
+USER_AGENT = f"ibm.hs_crypto/{COLLECTION_VERSION}"
 IDEMPOTENT_METHODS = frozenset(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
 RETRY_AFTER_SECONDS_RE = re.compile(r"^[0-9]{1,9}\Z")
 
 
-class RetryPolicy(object):
+class RetryPolicy:
     """When and how long to wait before sending a request again.
 
     ``retries`` is the number of re-sends after the first attempt. The wait
@@ -95,7 +97,7 @@ def parse_retry_after(value, now=None):
     return max(0.0, parsed.timestamp() - now)
 
 
-class Response(object):
+class Response:
     """What the transport hands back: status, headers, raw body, correlation id."""
 
     def __init__(self, status, headers, body, correlation_id, method, url):
@@ -128,7 +130,7 @@ def new_correlation_id():
     return str(uuid.uuid4())
 
 
-class Transport(object):
+class Transport:
     """Sends HTTP requests over one session with the collection's retry rules."""
 
     def __init__(self, validate_certs=True, ca_path=None, timeout=30.0, retry_policy=None, sleep=None, session=None, clock=None):
@@ -173,8 +175,8 @@ class Transport(object):
                                            timeout=max(0.001, deadline - self._clock()), verify=self.verify, allow_redirects=False)
             except requests_exceptions.SSLError as exc:
                 raise TransportError(
-                    "TLS verification of %s failed (%s). Set ca_path to the CA bundle that signed the service's certificate; "
-                    "validate_certs=false disables the check (not recommended)." % (_origin(url), _short(exc)),
+                    f"TLS verification of {_origin(url)} failed ({_short(exc)}). Set ca_path to the CA bundle that signed the service's certificate; "
+                    "validate_certs=false disables the check (not recommended).",
                     method=method, url=url, correlation_id=correlation_id)
             except (requests_exceptions.ConnectionError, requests_exceptions.Timeout) as exc:
                 wait = policy.backoff(attempt)
@@ -183,7 +185,7 @@ class Transport(object):
                     attempt += 1
                     continue
                 raise TransportError(
-                    "%s %s failed after %d attempt(s): %s" % (method, _path(url), attempt + 1, _describe(exc, self.timeout)),
+                    f"{method} {_path(url)} failed after {int(attempt + 1)} attempt(s): {_describe(exc, self.timeout)}",
                     method=method, url=url, correlation_id=correlation_id)
             response = Response(raw.status_code, raw.headers, raw.content, correlation_id, method, url)
             if policy.retryable_status(raw.status_code) and attempt < policy.retries and (idempotent or raw.status_code == 429):
@@ -209,7 +211,7 @@ def _request_not_sent(exc):
 
 def _describe(exc, timeout):
     if isinstance(exc, requests_exceptions.Timeout):
-        return "no answer within the timeout of %s s (the timeout option bounds each request, retries included)" % timeout
+        return f"no answer within the timeout of {timeout} s (the timeout option bounds each request, retries included)"
     return _short(exc)
 
 

@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """Registrations (hpcs-kms-api.md 4.8): which cloud resources are protected by which root keys.
 
@@ -9,9 +11,9 @@ Only IBM Cloud services create registrations (service-to-service requests), so
 the collection reads them: of one key, or of every key with filters.
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_actions import key_reference
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import check_key_ring
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_actions import key_reference
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import check_key_ring
 
 MAX_CRN = 1000  # no documented limit; a bound keeps a pasted mistake from becoming a giant URL
 FIXED_CRN_SEGMENTS = 8  # in the all-keys form, wildcards only after the first 8 segments
@@ -28,7 +30,7 @@ def registration_result(raw):
     return result
 
 
-class RegistrationQuery(object):
+class RegistrationQuery:
     """Which registrations to read, checked before any request."""
 
     def __init__(self, key_id=None, alias=None, resource_crn=None, prevent_key_deletion=None, key_ring=None):
@@ -69,10 +71,10 @@ def read_registrations(kms, query):
         raws = kms.list_all("keys/registrations", params=query.params(), key_ring=query.key_ring, context="Listing registrations")
     else:
         try:
-            raws = kms.list_all("keys/%s/registrations" % query.ref, params=query.params(),
-                                context="Listing the registrations of %s" % query.label)
+            raws = kms.list_all(f"keys/{query.ref}/registrations", params=query.params(),
+                                context=f"Listing the registrations of {query.label}")
         except ApiError as exc:
             if exc.status == 404:
-                exc.message += " (no %s exists, or it was purged)" % query.label
+                exc.message += f" (no {query.label} exists, or it was purged)"
             raise
     return [registration_result(raw) for raw in raws if isinstance(raw, dict)]

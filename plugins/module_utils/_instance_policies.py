@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """Instance policies (hpcs-kms-api.md 4.10): the four HPCS types, read, compared and written one by one.
 
@@ -14,9 +16,9 @@ import copy
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import envelope
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ApiError, ConfigurationError, shown
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import POLICY_MEDIA_TYPE
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import envelope
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, shown
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import POLICY_MEDIA_TYPE
 
 # option name -> policy_type of the service, in the order results list them.
 POLICY_TYPES = (("dual_auth_delete", "dualAuthDelete"), ("allowed_network", "allowedNetwork"),
@@ -38,21 +40,20 @@ def _bool(value, option):
         return value
     if isinstance(value, str) and value.lower() in BOOLEANS:
         return boolean(value)
-    raise ConfigurationError("%s must be true or false (got %s)" % (option, shown(value)))
+    raise ConfigurationError(f"{option} must be true or false (got {shown(value)})")
 
 
 def parse_allowed_network(value):
     """``public-and-private`` / ``private-only`` (enabled with that network) or ``{enabled, allowed_network}``."""
     if isinstance(value, str):
         if value not in NETWORKS:
-            raise ConfigurationError("allowed_network must be %s, or a dictionary with enabled and allowed_network (got %s)"
-                                     % (" or ".join(NETWORKS), shown(value)))
+            raise ConfigurationError(f"allowed_network must be {' or '.join(NETWORKS)}, or a dictionary with enabled and allowed_network (got {shown(value)})")
         return {"enabled": True, "attributes": {"allowed_network": value}}
     if not isinstance(value, dict):
-        raise ConfigurationError("allowed_network must be %s, or a dictionary with enabled and allowed_network" % " or ".join(NETWORKS))
+        raise ConfigurationError(f"allowed_network must be {' or '.join(NETWORKS)}, or a dictionary with enabled and allowed_network")
     unknown = sorted(set(value) - set(["enabled", "allowed_network"]))
     if unknown:
-        raise ConfigurationError("allowed_network: unknown field(s) %s; expected enabled, allowed_network" % ", ".join(unknown))
+        raise ConfigurationError(f"allowed_network: unknown field(s) {', '.join(unknown)}; expected enabled, allowed_network")
     enabled = _bool(value["enabled"], "allowed_network.enabled") if value.get("enabled") is not None else True
     network = value.get("allowed_network")
     if not enabled:
@@ -61,8 +62,7 @@ def parse_allowed_network(value):
                                      "(a disabled policy has no attributes; the instance then accepts both networks)")
         return {"enabled": False, "attributes": None}
     if network not in NETWORKS:
-        raise ConfigurationError("allowed_network.allowed_network must be %s when the policy is enabled (got %s)"
-                                 % (" or ".join(NETWORKS), shown(network)))
+        raise ConfigurationError(f"allowed_network.allowed_network must be {' or '.join(NETWORKS)} when the policy is enabled (got {shown(network)})")
     return {"enabled": True, "attributes": {"allowed_network": network}}
 
 
@@ -70,18 +70,17 @@ def parse_key_create_import_access(value):
     """``{enabled, create_root_key, ...}``: attributes only when enabled (unset ones keep their current value)."""
     unknown = sorted(set(value) - set(("enabled",) + ACCESS_ATTRIBUTES))
     if unknown:
-        raise ConfigurationError("key_create_import_access: unknown field(s) %s; expected enabled, %s"
-                                 % (", ".join(unknown), ", ".join(ACCESS_ATTRIBUTES)))
+        raise ConfigurationError(f"key_create_import_access: unknown field(s) {', '.join(unknown)}; expected enabled, {', '.join(ACCESS_ATTRIBUTES)}")
     enabled = _bool(value["enabled"], "key_create_import_access.enabled") if value.get("enabled") is not None else True
-    given = dict((name, _bool(value[name], "key_create_import_access.%s" % name))
+    given = dict((name, _bool(value[name], f"key_create_import_access.{name}"))
                  for name in ACCESS_ATTRIBUTES if value.get(name) is not None)
     if not enabled and given:
-        raise ConfigurationError("key_create_import_access: %s must not be set when enabled is false (a disabled policy has "
-                                 "no attributes; the service resets them)" % ", ".join(sorted(given)))
+        raise ConfigurationError("key_create_import_access: {} must not be set when enabled is false (a disabled policy has "
+                                 "no attributes; the service resets them)".format(", ".join(sorted(given))))
     return {"enabled": enabled, "attributes": given if enabled else None}
 
 
-class PolicySpec(object):
+class PolicySpec:
     """The policies a task sets (option name -> {enabled, attributes}); unset options are absent. Checked before any request."""
 
     def __init__(self, wanted):
@@ -148,7 +147,7 @@ def managed_view(records):
     return dict((option, effective(option, records.get(option))) for option, dummy in POLICY_TYPES)
 
 
-class InstancePolicyService(object):
+class InstancePolicyService:
     """Compares the set policies with the instance's and writes only those that differ (``PUT ?policy=<type>``)."""
 
     def __init__(self, kms, check_mode=False):
@@ -166,7 +165,7 @@ class InstancePolicyService(object):
             data = self._desired(option, spec.wanted[option], before.get(option))
             if data is None:
                 continue
-            actions.append("set_%s" % option)
+            actions.append(f"set_{option}")
             writes.append((policy_type, data))
             record = dict(predicted.get(option) or {"policy_type": policy_type})
             record["policy_data"] = dict(data)
@@ -181,7 +180,7 @@ class InstancePolicyService(object):
             for policy_type, data in writes:
                 body = envelope(POLICY_MEDIA_TYPE, [{"policy_type": policy_type, "policy_data": data}])
                 self.kms.request("PUT", "instance/policies", params={"policy": policy_type}, body=body,
-                                 context="Setting the instance policy %s" % policy_type)
+                                 context=f"Setting the instance policy {policy_type}")
             try:
                 after = read_policies(self.kms)
             except ApiError as exc:

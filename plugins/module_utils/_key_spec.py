@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """The desired state of one key, checked before any request (hpcs-kms-api.md section 7).
 
@@ -15,7 +17,7 @@ import binascii
 import datetime
 import re
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, shown
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, shown
 
 KEY_STATES = ("present", "absent", "restored", "purged")
 KEY_TYPES = ("root", "standard")
@@ -27,7 +29,7 @@ UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 RESERVED_ALIASES = frozenset(["allowed_ip", "key", "keys", "metadata", "policy", "policies", "registration", "registrations",
                               "ring", "rings", "rotate", "wrap", "unwrap", "rewrap", "version", "versions"])
 KEY_RING_RE = re.compile(r"^[a-zA-Z0-9-]{2,100}\Z")
-CONTROL_RE = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 ROOT_KEY_SIZES = (16, 24, 32)
 MAX_STANDARD_KEY_BYTES = 7500
 RFC3339_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})\Z")
@@ -35,30 +37,27 @@ RFC3339_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]
 
 def check_text(value, option, minimum, maximum):
     if not minimum <= len(value) <= maximum:
-        raise ConfigurationError("%s must be %d to %d characters long (got %d)" % (option, minimum, maximum, len(value)))
+        raise ConfigurationError(f"{option} must be {int(minimum)} to {int(maximum)} characters long (got {len(value)})")
     if CONTROL_RE.search(value):
-        raise ConfigurationError("%s must not contain control characters (such as newlines or tabs)" % option)
+        raise ConfigurationError(f"{option} must not contain control characters (such as newlines or tabs)")
     return value
 
 
 def check_alias(alias, option="aliases"):
     if not isinstance(alias, str):
-        raise ConfigurationError("%s: every alias must be a string" % option)
+        raise ConfigurationError(f"{option}: every alias must be a string")
     if UUID_RE.match(alias):
-        raise ConfigurationError("%s: %s looks like a key id (UUID); an alias must not have the form of a UUID" % (option, shown(alias)))
+        raise ConfigurationError(f"{option}: {shown(alias)} looks like a key id (UUID); an alias must not have the form of a UUID")
     if not ALIAS_RE.match(alias):
-        raise ConfigurationError("%s: %s is not a valid alias: 2 to 90 characters, letters, digits, '_' and '-' only (no spaces)"
-                                 % (option, shown(alias)))
+        raise ConfigurationError(f"{option}: {shown(alias)} is not a valid alias: 2 to 90 characters, letters, digits, '_' and '-' only (no spaces)")
     if alias.lower() in RESERVED_ALIASES:
-        raise ConfigurationError("%s: %s is a reserved word and cannot be an alias (reserved: %s)"
-                                 % (option, shown(alias), ", ".join(sorted(RESERVED_ALIASES))))
+        raise ConfigurationError(f"{option}: {shown(alias)} is a reserved word and cannot be an alias (reserved: {', '.join(sorted(RESERVED_ALIASES))})")
     return alias
 
 
 def check_key_ring(ring, option="key_ring"):
     if not KEY_RING_RE.match(ring or ""):
-        raise ConfigurationError("%s: %s is not a valid key ring id: 2 to 100 characters, letters, digits and '-' only"
-                                 % (option, shown(ring)))
+        raise ConfigurationError(f"{option}: {shown(ring)} is not a valid key ring id: 2 to 100 characters, letters, digits and '-' only")
     return ring
 
 
@@ -69,9 +68,9 @@ def parse_key_id(value, option="key_id"):
         segments = text.split(":")
         if len(segments) == 10 and segments[8] == "key" and UUID_RE.match(segments[9]):
             return segments[9].lower()
-        raise ConfigurationError("%s: a key CRN must end in ':key:<key UUID>'" % option)
+        raise ConfigurationError(f"{option}: a key CRN must end in ':key:<key UUID>'")
     if not UUID_RE.match(text):
-        raise ConfigurationError("%s must be a key UUID or a key CRN (got %s); to find a key by alias use aliases" % (option, shown(value)))
+        raise ConfigurationError(f"{option} must be a key UUID or a key CRN (got {shown(value)}); to find a key by alias use aliases")
     return text.lower()
 
 
@@ -81,7 +80,7 @@ def parse_rfc3339(value, option):
         return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
     match = RFC3339_RE.match((value or "").strip())
     if not match:
-        raise ConfigurationError("%s must be an RFC 3339 date such as 2027-01-31T23:59:59Z (got %s)" % (option, shown(value)))
+        raise ConfigurationError(f"{option} must be an RFC 3339 date such as 2027-01-31T23:59:59Z (got {shown(value)})")
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     fraction = match.group(7)
     micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
@@ -95,8 +94,7 @@ def parse_rfc3339(value, option):
         moment = datetime.datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
         moment.astimezone(datetime.timezone.utc)  # a date at the edge of the calendar may not exist in UTC
     except (ValueError, OverflowError):
-        raise ConfigurationError("%s: %s is not a real date, time or time zone offset (offsets are -23:59 to +23:59)"
-                                 % (option, shown(value)))
+        raise ConfigurationError(f"{option}: {shown(value)} is not a real date, time or time zone offset (offsets are -23:59 to +23:59)")
     return moment
 
 
@@ -108,7 +106,7 @@ def decode_base64(value, option):
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError, TypeError):
-        raise ConfigurationError("%s must be base64-encoded (standard alphabet, with padding)" % option)
+        raise ConfigurationError(f"{option} must be base64-encoded (standard alphabet, with padding)")
 
 
 def key_argument_spec():
@@ -135,7 +133,7 @@ def key_argument_spec():
     )
 
 
-class KeySpec(object):
+class KeySpec:
     """One key as the user wants it. ``None`` means "not set": leave that attribute alone."""
 
     FIELDS = ("key_id", "name", "aliases", "purge_aliases", "type", "description", "expiration_date", "key_ring", "payload",
@@ -154,10 +152,10 @@ class KeySpec(object):
     def label(self):
         """How to name this key in messages (never secret)."""
         if self.key_id:
-            return "key %s" % self.key_id
+            return f"key {self.key_id}"
         if self.aliases:
-            return "key with alias %s" % self.aliases[0]
-        return "key named %s" % shown(self.name)
+            return f"key with alias {self.aliases[0]}"
+        return f"key named {shown(self.name)}"
 
     @property
     def secure_import(self):
@@ -175,7 +173,7 @@ class KeySpec(object):
             return prefix + name
 
         if self.state not in KEY_STATES:
-            raise ConfigurationError("%s must be one of %s" % (opt("state"), ", ".join(KEY_STATES)))
+            raise ConfigurationError(f"{opt('state')} must be one of {', '.join(KEY_STATES)}")
         if self.key_id is not None:
             self.key_id = parse_key_id(self.key_id, opt("key_id"))
         if self.name is not None:
@@ -183,7 +181,7 @@ class KeySpec(object):
         if self.description is not None:
             check_text(self.description, opt("description"), 2, 240)
         if self.type is not None and self.type not in KEY_TYPES:
-            raise ConfigurationError("%s must be one of %s" % (opt("type"), ", ".join(KEY_TYPES)))
+            raise ConfigurationError(f"{opt('type')} must be one of {', '.join(KEY_TYPES)}")
         self._check_aliases(opt)
         if self.key_ring is not None:
             check_key_ring(self.key_ring, opt("key_ring"))
@@ -192,24 +190,24 @@ class KeySpec(object):
         self._check_rotation(opt)
         self._check_material(opt)
         if self.state != "present" and not (self.key_id or self.aliases or self.name):
-            raise ConfigurationError("state=%s needs %s, %s or %s to find the key" % (self.state, opt("key_id"), opt("aliases"), opt("name")))
+            raise ConfigurationError(f"state={self.state} needs {opt('key_id')}, {opt('aliases')} or {opt('name')} to find the key")
         if self.state == "present" and not (self.key_id or self.aliases or self.name):
-            raise ConfigurationError("one of %s, %s or %s is required" % (opt("key_id"), opt("aliases"), opt("name")))
+            raise ConfigurationError(f"one of {opt('key_id')}, {opt('aliases')} or {opt('name')} is required")
         if self.cancel_deletion and self.state != "present":
-            raise ConfigurationError("%s is only valid with state=present" % opt("cancel_deletion"))
+            raise ConfigurationError(f"{opt('cancel_deletion')} is only valid with state=present")
         if self.purge_aliases and self.aliases is None:
-            raise ConfigurationError("%s needs %s (use aliases: [] to remove every alias)" % (opt("purge_aliases"), opt("aliases")))
+            raise ConfigurationError(f"{opt('purge_aliases')} needs {opt('aliases')} (use aliases: [] to remove every alias)")
         return self
 
     def _check_aliases(self, opt):
         if self.aliases is None:
             return
         if len(self.aliases) > MAX_ALIASES:
-            raise ConfigurationError("%s: a key can have at most %d aliases (got %d)" % (opt("aliases"), MAX_ALIASES, len(self.aliases)))
+            raise ConfigurationError(f"{opt('aliases')}: a key can have at most {int(MAX_ALIASES)} aliases (got {len(self.aliases)})")
         for alias in self.aliases:
             check_alias(alias, opt("aliases"))
         if len(set(self.aliases)) != len(self.aliases):
-            raise ConfigurationError("%s: the same alias is listed twice" % opt("aliases"))
+            raise ConfigurationError(f"{opt('aliases')}: the same alias is listed twice")
 
     def _check_rotation(self, opt):
         if self.rotation is None:
@@ -217,33 +215,32 @@ class KeySpec(object):
         rotation = dict(self.rotation)
         unknown = set(rotation) - set(["enabled", "interval_month"])
         if unknown:
-            raise ConfigurationError("%s: unknown field(s) %s; expected enabled, interval_month" % (opt("rotation"), ", ".join(sorted(unknown))))
+            raise ConfigurationError(f"{opt('rotation')}: unknown field(s) {', '.join(sorted(unknown))}; expected enabled, interval_month")
         interval = rotation.get("interval_month")
         if interval is not None:
             if isinstance(interval, bool) or not isinstance(interval, int) or not 1 <= interval <= 12:
-                raise ConfigurationError("%s must be a whole number of months from 1 to 12 (got %s)" % (opt("rotation.interval_month"), interval))
+                raise ConfigurationError(f"{opt('rotation.interval_month')} must be a whole number of months from 1 to 12 (got {interval})")
         if rotation.get("enabled") is None and interval is None:
-            raise ConfigurationError("%s needs enabled or interval_month" % opt("rotation"))
+            raise ConfigurationError(f"{opt('rotation')} needs enabled or interval_month")
         if self.type == "standard":
-            raise ConfigurationError("%s: rotation policies apply to root keys only, and type is standard" % opt("rotation"))
+            raise ConfigurationError(f"{opt('rotation')}: rotation policies apply to root keys only, and type is standard")
         self.rotation = dict((k, v) for k, v in rotation.items() if v is not None)
 
     def _check_material(self, opt):
         if self.encryption_algorithm is not None and self.encryption_algorithm not in ENCRYPTION_ALGORITHMS:
-            raise ConfigurationError("%s must be one of %s" % (opt("encryption_algorithm"), ", ".join(ENCRYPTION_ALGORITHMS)))
+            raise ConfigurationError(f"{opt('encryption_algorithm')} must be one of {', '.join(ENCRYPTION_ALGORITHMS)}")
         if bool(self.encrypted_nonce) != bool(self.iv):
-            raise ConfigurationError("%s and %s go together (secure import with an import token needs both)"
-                                     % (opt("encrypted_nonce"), opt("iv")))
+            raise ConfigurationError(f"{opt('encrypted_nonce')} and {opt('iv')} go together (secure import with an import token needs both)")
         if self.secure_import:
             if not self.payload:
-                raise ConfigurationError("%s and %s need %s (the key material encrypted with the import token's public key)"
-                                         % (opt("encrypted_nonce"), opt("iv"), opt("payload")))
+                raise ConfigurationError(f"{opt('encrypted_nonce')} and {opt('iv')} need {opt('payload')} "
+                                         "(the key material encrypted with the import token's public key)")
             if self.type == "standard":
-                raise ConfigurationError("secure import (%s, %s) is for root keys only, and type is standard" % (opt("encrypted_nonce"), opt("iv")))
+                raise ConfigurationError(f"secure import ({opt('encrypted_nonce')}, {opt('iv')}) is for root keys only, and type is standard")
             decode_base64(self.encrypted_nonce, opt("encrypted_nonce"))
             decode_base64(self.iv, opt("iv"))
         elif self.encryption_algorithm is not None:
-            raise ConfigurationError("%s is only used for secure import (with %s and %s)" % (opt("encryption_algorithm"), opt("encrypted_nonce"), opt("iv")))
+            raise ConfigurationError(f"{opt('encryption_algorithm')} is only used for secure import (with {opt('encrypted_nonce')} and {opt('iv')})")
         if self.payload is None:
             return
         material = decode_base64(self.payload, opt("payload"))

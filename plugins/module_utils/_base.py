@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """The base every module of the collection is built on.
 
@@ -17,10 +19,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.connection import Connection
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.discovery import ENDPOINT_TYPES, SERVICE_CHOICES
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, HsCryptoError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._connection import Connection
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import ENDPOINT_TYPES, SERVICE_CHOICES
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, HsCryptoError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
 def common_argument_spec():
@@ -46,73 +48,101 @@ def common_argument_spec():
 COMMON_OPTION_NAMES = frozenset(common_argument_spec())
 
 
-class HsCryptoModule(object):
-    """An ``AnsibleModule`` with the collection's connection and failure helper.
+class HsCryptoModule(AnsibleModule):
+    """An ``AnsibleModule`` with the collection's common options, connection and failure helper.
 
     ``mask_tokens`` (default True) adds every token the run obtains to the
     values Ansible masks in output; ``hs_crypto_iam_token``, whose job is to
-    return a token, turns it off.
+    return a token, turns it off. ``exit_json`` keeps a ``diff`` only when the
+    task runs in diff mode, so modules always hand over their diff.
     """
 
     def __init__(self, argument_spec=None, supports_check_mode=True, mask_tokens=True, sleep=None, **kwargs):
         spec = common_argument_spec()
         spec.update(argument_spec or {})
-        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
-        self.params = self.module.params
-        self.check_mode = self.module.check_mode
+        self.connection = None
         self.mask_tokens = mask_tokens
+        super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         if not HAS_REQUESTS:
-            self.module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
-        options = dict((name, self.params.get(name)) for name in COMMON_OPTION_NAMES)
+            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
+        options = {name: self.params.get(name) for name in COMMON_OPTION_NAMES}
         try:
             self.connection = Connection(options, sleep=sleep)
         except ConfigurationError as exc:
-            self.module.fail_json(msg=str(exc))
+            self.fail_json(msg=str(exc))
 
     @property
     def kms(self):
         return self.connection.kms
 
     def _protect_tokens(self):
-        if self.mask_tokens:
-            self.module.no_log_values.update(self.connection.tokens_seen())
+        if self.mask_tokens and self.connection is not None:
+            self.no_log_values.update(self.connection.tokens_seen())
+
+    def redact(self, text):
+        return self.connection.redact(text) if self.connection is not None else text
 
     def exit_json(self, **result):
         result.setdefault("changed", False)
-        result.setdefault("correlation_id", self.connection.correlation_id)
+        if self.connection is not None:
+            result.setdefault("correlation_id", self.connection.correlation_id)
+        if not getattr(self, "_diff", False):
+            result.pop("diff", None)
         self._protect_tokens()
-        self.module.exit_json(**result)
+        super().exit_json(**result)
 
     def fail_json(self, msg, **result):
+        # A failure keeps its diff (an immutable attribute that differs is explained by it), diff mode or not.
         self._protect_tokens()
-        self.module.fail_json(msg=self.connection.redact(msg), **result)
+        super().fail_json(msg=self.redact(msg), **result)
+
+    def keep_outputs_intact(self, outputs, secret_options=("plaintext", "ciphertext", "aad")):
+        """Stop Ansible's ``no_log`` masking from damaging secret outputs; returns the ``invocation`` to return, or None.
+
+        Ansible replaces every occurrence of a ``no_log`` input value anywhere in the
+        result. A short ``aad`` string (say ``v1``) occurs by chance inside a base64
+        ciphertext often enough that the returned ciphertext would come back damaged
+        and unusable. Input values found inside an output are therefore taken off the
+        masking list, and the task's echoed arguments are masked here instead. An
+        input that occurs by chance inside random base64 reveals nothing.
+        """
+        texts = [value for value in outputs if isinstance(value, str) and value]
+        colliding = {value for value in self.no_log_values if any(value in text for text in texts)}
+        if not colliding:
+            return None
+        self.no_log_values.difference_update(colliding)
+        masked = dict(self.params)
+        for name, spec in self.argument_spec.items():
+            if (spec.get("no_log") or name in secret_options) and masked.get(name) is not None:
+                masked[name] = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+        return {"module_args": masked}
 
     def fail_from(self, exc, context=None, **result):
         """Fail with ``context: <service message>`` plus status, reason codes and correlation id under ``error``."""
-        message = self.connection.redact(str(exc))
+        message = self.redact(str(exc))
         if context and not message.startswith(context):
-            message = "%s: %s" % (context, message)
+            message = f"{context}: {message}"
         details = []
         if getattr(exc, "status", None):
-            details.append("HTTP %s" % exc.status)
+            details.append(f"HTTP {exc.status}")
         for reason in getattr(exc, "reasons", None) or []:
             text = reason.get("code") or ""
             if reason.get("message") and reason.get("message") not in message:
-                text = "%s: %s" % (text, reason["message"]) if text else reason["message"]
+                text = f"{text}: {reason['message']}" if text else reason["message"]
             if text:
-                details.append(self.connection.redact(text))
+                details.append(self.redact(text))
         if getattr(exc, "correlation_id", None):
-            details.append("correlation id %s" % exc.correlation_id)
+            details.append(f"correlation id {exc.correlation_id}")
         if details:
-            message = "%s [%s]" % (message, "; ".join(details))
-        if getattr(exc, "status", None) == 401 and self.connection.instance is not None:
-            message += (". Check that the API key's identity has access to instance %s; an instance whose allowed_network policy "
-                        "is private-only answers only on its private endpoint (endpoint_type=private)" % self.connection.instance.guid)
+            message = f"{message} [{'; '.join(details)}]"
+        if getattr(exc, "status", None) == 401 and self.connection is not None and self.connection.instance is not None:
+            message += (f". Check that the API key's identity has access to instance {self.connection.instance.guid}; an instance whose allowed_network policy "
+                        "is private-only answers only on its private endpoint (endpoint_type=private)")
         error = exc.to_dict() if isinstance(exc, HsCryptoError) else {}
         if error.get("reasons"):
-            error["reasons"] = [dict((k, self.connection.redact(v) if isinstance(v, str) else v) for k, v in r.items())
+            error["reasons"] = [dict((k, self.redact(v) if isinstance(v, str) else v) for k, v in r.items())
                                 for r in error["reasons"]]
-        result.setdefault("correlation_id", error.get("correlation_id") or self.connection.correlation_id)
+        result.setdefault("correlation_id", error.get("correlation_id") or (self.connection.correlation_id if self.connection else None))
         self.fail_json(message, error=error, **result)
 
     def run(self, handler, context=None):
@@ -123,5 +153,5 @@ class HsCryptoModule(object):
             self.fail_from(exc, context)
         except Exception as exc:  # pylint: disable=broad-except
             # A bug, or a server answer so odd the client did not expect it: a clean message, never a bare traceback.
-            self.fail_json("Unexpected error (%s): %s" % (type(exc).__name__, self.connection.redact(str(exc))),
-                           exception=self.connection.redact(traceback.format_exc()))
+            self.fail_json(f"Unexpected error ({type(exc).__name__}): {self.redact(str(exc))}",
+                           exception=self.redact(traceback.format_exc()))

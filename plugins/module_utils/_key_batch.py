@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """Converge many keys of one instance in one module call.
 
@@ -14,15 +16,15 @@ all, so a re-run of N keys is one listing whatever N is.
 
 import copy
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, HsCryptoError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_service import KeyConflict, KeyService
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.key_spec import KeySpec
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.keys import LIVE_STATES, KeyFinder
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, HsCryptoError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_service import KeyConflict, KeyService
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import KeySpec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import LIVE_STATES, KeyFinder
 
 ALL_STATES = (0, 1, 2, 3, 5)
 
 
-class KeyIndex(object):
+class KeyIndex:
     """Keys by id, alias and name, from one listing; kept current as the run changes keys."""
 
     def __init__(self, raws=()):
@@ -45,7 +47,7 @@ class IndexedFinder(KeyFinder):
     """A ``KeyFinder`` that answers lookups from a ``KeyIndex`` instead of asking the service."""
 
     def __init__(self, kms, index):
-        super(IndexedFinder, self).__init__(kms)
+        super().__init__(kms)
         self.index = index
         self._alias_map = None
 
@@ -67,7 +69,7 @@ class IndexedFinder(KeyFinder):
         return [copy.deepcopy(raw) for raw in self.index.named(name, states)]
 
     def fetch(self, key_id):
-        raw = super(IndexedFinder, self).get(key_id, context="Reading key %s" % key_id)
+        raw = super().get(key_id, context=f"Reading key {key_id}")
         self.remember(raw)
         return raw
 
@@ -84,7 +86,7 @@ class IndexedFinder(KeyFinder):
 
 def parse_specs(entries):
     """Check every entry (``crypto_keys[i].<option>`` in messages) and that no two entries claim one key."""
-    specs = [KeySpec.from_params(entry, prefix="crypto_keys[%d]." % i) for i, entry in enumerate(entries)]
+    specs = [KeySpec.from_params(entry, prefix=f"crypto_keys[{int(i)}].") for i, entry in enumerate(entries)]
     claimed = {}
     for i, spec in enumerate(specs):
         claims = [("key_id", spec.key_id)] if spec.key_id else []
@@ -135,7 +137,7 @@ def converge_all(kms, specs, check_mode=False, redact=None):
 def _text(exc, redact):
     message = str(exc)
     if getattr(exc, "correlation_id", None):
-        message += " [correlation id %s]" % exc.correlation_id
+        message += f" [correlation id {exc.correlation_id}]"
     return redact(message) if redact else message
 
 

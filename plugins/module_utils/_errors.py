@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """Typed errors raised by the REST client.
 
@@ -19,11 +21,11 @@ def shown(value, limit=SHOWN_LIMIT):
     """A user's value as a message echoes it: quoted, control characters escaped, and clipped when long."""
     text = repr(value)
     if len(text) > limit:
-        text = "%s... (%d characters)" % (text[:limit], len(value) if hasattr(value, "__len__") else len(text))
+        text = f"{text[:limit]}... ({int(len(value) if hasattr(value, '__len__') else len(text))} characters)"
     return text
 
 
-class Redactor(object):
+class Redactor:
     """Remembers secret values and removes them from text.
 
     The client registers the API key and every token it sends; anything it puts
@@ -56,7 +58,7 @@ class HsCryptoError(Exception):
     """Base class of every error the collection's client raises."""
 
     def __init__(self, message, status=None, reasons=None, correlation_id=None, method=None, url=None):
-        super(HsCryptoError, self).__init__(message)
+        super().__init__(message)
         self.message = message
         self.status = status
         self.reasons = list(reasons or [])

@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
+# may change in any release; other collections must not import this file.
 
 """From the common options to a ready client: validation, token provider, discovery, KMS client.
 
@@ -14,13 +16,13 @@ only needs a token never asks the broker, and one given ``endpoint`` never does.
 import os
 import re
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.client import AuthorizedSender, KmsClient
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.discovery import (
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import AuthorizedSender, KmsClient
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import (
     CRN_SERVICE_OF, ENDPOINT_TYPES, SERVICE_CHOICES, SERVICE_OF_CRN, broker_url_for, check_region, discover_endpoints,
     key_protect_endpoints, parse_instance_id)
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.errors import ConfigurationError, Redactor, shown
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.iam import TokenProvider
-from ansible_collections.ibm.hs_crypto.plugins.module_utils.transport import RetryPolicy, Transport
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, Redactor, shown
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._iam import TokenProvider
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import RetryPolicy, Transport
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 URL_RE = re.compile(r"^(https?)://([^/?#\s]+)(/[^?#\s]*)?\Z")
@@ -35,22 +37,20 @@ def check_url(value, option):
     """An https URL (http only for a loopback host, as in local tests); returned without a trailing slash."""
     match = URL_RE.match(value or "")
     if not match:
-        raise ConfigurationError("%s must be a URL such as https://host[:port] (got %s)" % (option, shown(value)))
+        raise ConfigurationError(f"{option} must be a URL such as https://host[:port] (got {shown(value)})")
     scheme, netloc = match.group(1), match.group(2)
     if "@" in netloc:
-        raise ConfigurationError("%s must not contain credentials" % option)
+        raise ConfigurationError(f"{option} must not contain credentials")
     host = HOST_PORT_RE.match(netloc)
     if not host or (host.group(2) is not None and not 1 <= int(host.group(2)) <= 65535):
-        raise ConfigurationError("%s: %s is not a valid host[:port] (a host name or address, and a port from 1 to 65535)"
-                                 % (option, shown(netloc)))
+        raise ConfigurationError(f"{option}: {shown(netloc)} is not a valid host[:port] (a host name or address, and a port from 1 to 65535)")
     hostname = host.group(1)
     if scheme == "http" and hostname not in LOOPBACK_HOSTS:
-        raise ConfigurationError("%s must use https:// (plain http is only accepted for a loopback host such as 127.0.0.1)"
-                                 % option)
+        raise ConfigurationError(f"{option} must use https:// (plain http is only accepted for a loopback host such as 127.0.0.1)")
     return value.rstrip("/")
 
 
-class Connection(object):
+class Connection:
     """The common options, checked, and the clients built from them on demand."""
 
     def __init__(self, options, sleep=None, rng=None):
@@ -71,10 +71,10 @@ class Connection(object):
         opts = self.options
         timeout = opts.get("timeout")
         if timeout is not None and not 0 < timeout <= MAX_TIMEOUT:
-            raise ConfigurationError("timeout must be greater than 0 and at most %d seconds (got %s)" % (MAX_TIMEOUT, timeout))
+            raise ConfigurationError(f"timeout must be greater than 0 and at most {int(MAX_TIMEOUT)} seconds (got {timeout})")
         retries = opts.get("retries")
         if retries is not None and not 0 <= retries <= MAX_RETRIES:
-            raise ConfigurationError("retries must be between 0 and %d (got %s)" % (MAX_RETRIES, retries))
+            raise ConfigurationError(f"retries must be between 0 and {int(MAX_RETRIES)} (got {retries})")
         for option in ("endpoint", "iam_url", "broker_url"):
             if opts.get(option):
                 opts[option] = check_url(opts[option], option)
@@ -82,18 +82,17 @@ class Connection(object):
             # A common copy-and-paste: the base URL is wanted; the client adds /api/v2 itself.
             opts["endpoint"] = opts["endpoint"][:-len("/api/v2")]
         if opts.get("endpoint_type") and opts["endpoint_type"] not in ENDPOINT_TYPES:
-            raise ConfigurationError("endpoint_type must be one of %s" % ", ".join(ENDPOINT_TYPES))
+            raise ConfigurationError(f"endpoint_type must be one of {', '.join(ENDPOINT_TYPES)}")
         ca_path = opts.get("ca_path")
         if ca_path and not os.path.isfile(ca_path):
-            raise ConfigurationError("ca_path %s is not a readable file (a PEM bundle of CA certificates is expected)" % shown(ca_path))
+            raise ConfigurationError(f"ca_path {shown(ca_path)} is not a readable file (a PEM bundle of CA certificates is expected)")
         if opts.get("region"):
             check_region(opts["region"])
         self.instance = None
         if opts.get("instance_id"):
             self.instance = parse_instance_id(opts["instance_id"])
             if self.instance.region and opts.get("region") and self.instance.region != opts["region"]:
-                raise ConfigurationError("region %s conflicts with the region %s in the instance_id CRN"
-                                         % (shown(opts["region"]), shown(self.instance.region)))
+                raise ConfigurationError(f"region {shown(opts['region'])} conflicts with the region {shown(self.instance.region)} in the instance_id CRN")
         # broker_url is not used for Key Protect (it has no broker); it is not refused either, as it often comes from
         # the environment (HS_CRYPTO_BROKER_URL) of playbooks that manage both services.
         self.service = self._service()
@@ -102,11 +101,10 @@ class Connection(object):
         """``service`` as given, else the one the instance CRN names, else hs_crypto; a contradiction is an error."""
         given = self.options.get("service")
         if given is not None and given not in SERVICE_CHOICES:
-            raise ConfigurationError("service must be one of %s (got %s)" % (", ".join(SERVICE_CHOICES), shown(given)))
+            raise ConfigurationError(f"service must be one of {', '.join(SERVICE_CHOICES)} (got {shown(given)})")
         named = SERVICE_OF_CRN.get(self.instance.service) if self.instance is not None else None
         if given and named and given != named:
-            raise ConfigurationError("service %s conflicts with the instance_id CRN, which names the service %s (%s)"
-                                     % (given, CRN_SERVICE_OF[named], named))
+            raise ConfigurationError(f"service {given} conflicts with the instance_id CRN, which names the service {CRN_SERVICE_OF[named]} ({named})")
         return given or named or "hs_crypto"
 
     def require_instance(self):
@@ -114,9 +112,9 @@ class Connection(object):
         if self.instance is None:
             raise ConfigurationError("instance_id is required (the GUID or CRN of the HPCS instance; environment HS_CRYPTO_INSTANCE_ID)")
         if not self.options.get("endpoint") and not self.options.get("broker_url") and not self.region:
-            raise ConfigurationError("region is required to %s the endpoint of instance %s (or give endpoint, or an "
-                                     "instance CRN that carries the region)"
-                                     % ("derive" if self.service == "key_protect" else "discover", self.instance.guid))
+            verb = "derive" if self.service == "key_protect" else "discover"
+            raise ConfigurationError(f"region is required to {verb} the endpoint of instance {self.instance.guid} (or give endpoint, or an "
+                                     "instance CRN that carries the region)")
 
     def require_api_key(self):
         if not self.options.get("api_key"):
@@ -185,9 +183,9 @@ class Connection(object):
             return self.options["endpoint"]
         url = self.endpoints()["kms"].get(self.endpoint_type)
         if not url:  # (Key Protect always has both)
-            raise ConfigurationError("The broker lists no %s kms endpoint for instance %s; try endpoint_type=%s"
-                                     % (self.endpoint_type, self.instance.guid,
-                                        "private" if self.endpoint_type == "public" else "public"))
+            other = "private" if self.endpoint_type == "public" else "public"
+            raise ConfigurationError(f"The broker lists no {self.endpoint_type} kms endpoint for instance {self.instance.guid}; "
+                                     f"try endpoint_type={other}")
         return url
 
     @property
