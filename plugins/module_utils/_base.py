@@ -22,6 +22,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._connection import Connection
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import ENDPOINT_TYPES, SERVICE_CHOICES
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, HsCryptoError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import check_key_crn_instance
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
@@ -68,8 +69,19 @@ class HsCryptoModule(AnsibleModule):
         options = {name: self.params.get(name) for name in COMMON_OPTION_NAMES}
         try:
             self.connection = Connection(options, sleep=sleep)
+            self._check_key_crns()
         except ConfigurationError as exc:
             self.fail_json(msg=str(exc))
+
+    def _check_key_crns(self):
+        """A key CRN in ``key_id`` (or in a batch entry's) must name this instance, checked before any request."""
+        instance = self.connection.instance
+        if instance is None:
+            return
+        check_key_crn_instance(self.params.get("key_id"), instance.guid)
+        for index, entry in enumerate(self.params.get("crypto_keys") or ()):
+            if isinstance(entry, dict):
+                check_key_crn_instance(entry.get("key_id"), instance.guid, f"crypto_keys[{index}].key_id")
 
     @property
     def kms(self):

@@ -47,7 +47,7 @@ class InstanceRef:
 
 
 def parse_instance_id(value, option="instance_id"):
-    """Accept a GUID or an instance (or key) CRN; raise ConfigurationError naming the rule otherwise."""
+    """Accept a GUID or an instance CRN; raise ConfigurationError naming the rule otherwise (a key CRN is not an instance)."""
     text = (value or "").strip()
     if GUID_RE.match(text):
         return InstanceRef(text.lower())
@@ -55,6 +55,10 @@ def parse_instance_id(value, option="instance_id"):
         segments = text.split(":")
         # crn:v1:<cname>:<ctype>:<service>:<region>:a/<account>:<instance>:<resource type>:<resource>
         if len(segments) >= 8 and segments[1] == "v1" and segments[4] in CRN_SERVICES and GUID_RE.match(segments[7]):
+            if any(segments[8:]):
+                raise ConfigurationError(
+                    f"{option}: {shown(text)} is the CRN of a {segments[8] or 'resource'} inside instance {segments[7].lower()}, "
+                    "not an instance CRN (which ends in '::'); give the instance's GUID or CRN")
             return InstanceRef(segments[7].lower(), region=segments[5] or None, service=segments[4])
         raise ConfigurationError(
             f"{option}: a CRN must look like crn:v1:bluemix:public:hs-crypto:<region>:a/<account>:<instance GUID>:: "

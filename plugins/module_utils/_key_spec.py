@@ -74,6 +74,24 @@ def parse_key_id(value, option="key_id"):
     return text.lower()
 
 
+def key_crn_instance(value):
+    """The instance GUID a key CRN names (lower case), or None when ``value`` is not a key CRN."""
+    segments = (value or "").strip().split(":") if isinstance(value, str) else []
+    if len(segments) == 10 and segments[0] == "crn" and segments[8] == "key":
+        return segments[7].lower()
+    return None
+
+
+def check_key_crn_instance(value, instance_guid, option="key_id"):
+    """Refuse a key CRN that names another instance than the one the task talks to (its UUID would find nothing there,
+    or another key)."""
+    named = key_crn_instance(value)
+    if named is not None and instance_guid and named != instance_guid.lower():
+        raise ConfigurationError(f"{option} is the CRN of a key of instance {named}, but instance_id is {instance_guid}: "
+                                 "a key CRN must name the instance the task talks to (set instance_id to the key's instance, "
+                                 "or give the key's UUID)")
+
+
 def parse_rfc3339(value, option):
     """A timezone-aware datetime from an RFC 3339 string, or ConfigurationError."""
     if isinstance(value, datetime.datetime):
@@ -186,7 +204,12 @@ class KeySpec:
         if self.key_ring is not None:
             check_key_ring(self.key_ring, opt("key_ring"))
         if self.expiration_date is not None:
-            self.expiration_date = format_rfc3339(parse_rfc3339(self.expiration_date, opt("expiration_date")))
+            moment = parse_rfc3339(self.expiration_date, opt("expiration_date"))
+            self.expiration_date = format_rfc3339(moment)
+            if self.state == "present" and moment <= datetime.datetime.now(datetime.timezone.utc):
+                # The service refuses a past date (INVALID_FIELD_ERR); check mode must not predict a create it would refuse.
+                raise ConfigurationError(f"{opt('expiration_date')} {self.expiration_date} is in the past: the service accepts only "
+                                         "a future expiration date (leave expiration_date out of the task for a key that has expired)")
         self._check_rotation(opt)
         self._check_material(opt)
         if self.state != "present" and not (self.key_id or self.aliases or self.name):

@@ -23,8 +23,6 @@ def test_guid_and_crn_are_accepted():
     assert parse_instance_id(GUID.upper()).guid == GUID
     ref = parse_instance_id(CRN)
     assert (ref.guid, ref.region, ref.service) == (GUID, "eu-de", "hs-crypto")
-    key_crn = f"crn:v1:bluemix:public:kms:us-south:a/acct:{GUID}:key:1234"
-    assert parse_instance_id(key_crn).region == "us-south"
 
 
 @pytest.mark.parametrize("value", ["", "abc", GUID[:-1], GUID + "0", f"crn:v1:bluemix:public:cos:us-south:a/x:{GUID}::",
