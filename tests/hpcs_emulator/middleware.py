@@ -130,12 +130,22 @@ class EmulatorMiddleware:
         rule = self.state.faults.pick(service, method, path)
         if rule is not None:
             entry.update(fault=True, fault_rule=rule.id)
+        pending = [entry]
+
+        def record() -> None:
+            """Log the entry once; before the connection is dropped, so a client that sees the drop finds it logged."""
+            if pending:
+                item = pending.pop()
+                item['duration_ms'] = round((time.monotonic() - started) * 1000, 3)
+                self.state.requests.record(item)
+
         try:
             if rule is not None and not rule.after:
                 if rule.delay:
                     time.sleep(rule.delay)
                 if rule.drop:
                     entry['dropped'] = True
+                    record()
                     drop_connection(environ)
                 if rule.status is not None:
                     status, headers, body = self._fault_response(rule, service, method, cid)
@@ -151,11 +161,11 @@ class EmulatorMiddleware:
                 if rule.drop:
                     entry['status'] = None
                     entry['dropped'] = True
+                    record()
                     drop_connection(environ)
                 status, headers, body = self._fault_response(rule, service, method, cid)
                 entry['status'] = rule.status
             start_response(status, headers)
             return [body]
         finally:
-            entry['duration_ms'] = round((time.monotonic() - started) * 1000, 3)
-            self.state.requests.record(entry)
+            record()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 import requests
@@ -80,18 +81,52 @@ def test_delay_causes_client_timeout(alice, emu):
         alice.request('GET', 'keys', timeout=0.2)
 
 
+def _entry(emu, cid: str) -> dict:
+    """The log entry of the one request sent with Correlation-Id ``cid`` (never "the first/last entry")."""
+    entries = [item for item in _log(emu) if item['correlation_id'] == cid]
+    assert len(entries) == 1, entries
+    return entries[0]
+
+
+def _token_request(base: str, emu, cid: str) -> requests.Response:
+    return requests.post(f'{base}/identity/token', data={'grant_type': APIKEY_GRANT, 'apikey': ALICE_API_KEY},
+                         headers={'Correlation-Id': cid}, verify=emu.ca_path, timeout=5)
+
+
 @pytest.mark.parametrize('https', [False, True])
 def test_drop_connection(emu, https):
     base = emu.https_url if https else emu.http_url
     _faults(emu, {'service': 'iam', 'drop': True, 'times': 1})
+    dropped, retried = (f'drop-{uuid.uuid4()}', f'retry-{uuid.uuid4()}')
     with pytest.raises(requests.exceptions.ConnectionError):
-        requests.post(f'{base}/identity/token', data={'grant_type': APIKEY_GRANT, 'apikey': ALICE_API_KEY},
-                      verify=emu.ca_path, timeout=5)
-    ok = requests.post(f'{base}/identity/token', data={'grant_type': APIKEY_GRANT, 'apikey': ALICE_API_KEY},
-                       verify=emu.ca_path, timeout=5)
-    assert ok.status_code == 200
-    entry = _log(emu)[0]
+        _token_request(base, emu, dropped)
+    assert _token_request(base, emu, retried).status_code == 200
+    entry = _entry(emu, dropped)
     assert entry['fault'] is True and entry['dropped'] is True and entry['status'] is None
+    assert _entry(emu, retried)['fault'] is False and _entry(emu, retried)['seq'] > entry['seq']
+
+
+@pytest.mark.parametrize('after', [False, True])
+def test_dropped_request_is_logged_before_the_client_sees_the_drop(emu, monkeypatch, after):
+    """The log entry of a dropped request exists once the client sees the drop: no race with the next request.
+
+    Recording is slowed down on purpose, which only widens the window a late recording would need; nothing is timed.
+    """
+    record = emu.state.requests.record
+
+    def slow_record(entry):
+        if entry.get('dropped'):
+            time.sleep(0.3)
+        return record(entry)
+
+    monkeypatch.setattr(emu.state.requests, 'record', slow_record)
+    _faults(emu, {'service': 'iam', 'drop': True, 'after': after, 'times': 1})
+    cid = f'drop-{uuid.uuid4()}'
+    with pytest.raises(requests.exceptions.ConnectionError):
+        _token_request(emu.http_url, emu, cid)
+    entry = _entry(emu, cid)
+    assert entry['dropped'] is True and entry['status'] is None
+    assert entry.get('app_status') == (200 if after else None)
 
 
 def test_after_status_loses_the_response_of_a_create(alice, emu):
