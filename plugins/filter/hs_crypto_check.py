@@ -15,12 +15,11 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._connection import Connection
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies import PolicySpec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies import POLICY_ARGUMENT_SPEC, PolicySpec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_batch import parse_specs
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_rings import check_ring_id
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import key_argument_spec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import common_argument_spec
-from ansible_collections.ibm.hs_crypto.plugins.modules.hs_crypto_instance_policy import ARGUMENT_SPEC as POLICY_SPEC
 
 
 def _checked(problems, spec, params, check):
@@ -54,7 +53,7 @@ def hs_crypto_check(declared):
         except ConfigurationError as exc:
             problems.append(str(exc))
     if declared.get("policies"):
-        _checked(problems, POLICY_SPEC, declared["policies"], PolicySpec.from_params)
+        _checked(problems, POLICY_ARGUMENT_SPEC, declared["policies"], PolicySpec.from_params)
     return problems
 
 

@@ -51,7 +51,7 @@ class AuthorizedSender:
 def error_from_response(response, redact=None, context=None):
     """Build an ``ApiError`` from any error answer, whatever its body looks like.
 
-    Understands the KMS error envelope (hpcs-kms-api.md 8.1), IAM-style
+    Understands the KMS error envelope (IBM's API documentation, https://cloud.ibm.com/apidocs/hs-crypto), IAM-style
     ``errorMessage`` bodies and plain ``message``/``error`` bodies; anything else
     gives ``HTTP <status>``. Never raises, whatever the server sent.
     """

@@ -28,7 +28,7 @@ SERVICE_OF_CRN = dict((crn, service) for service, crn in CRN_SERVICE_OF.items())
 # Key Protect has no broker: its key management API lives at a fixed host per region and network.
 KEY_PROTECT_URL_TEMPLATES = {"public": "https://%s.kms.cloud.ibm.com", "private": "https://private.%s.kms.cloud.ibm.com"}
 
-# HPCS regions (hpcs-kms-api.md 1.2) and the Key Protect-only ones (1.1).
+# HPCS regions (https://cloud.ibm.com/apidocs/hs-crypto) and the Key Protect-only ones (https://cloud.ibm.com/apidocs/key-protect).
 HPCS_REGIONS = ("au-syd", "br-sao", "ca-tor", "eu-de", "eu-es", "eu-gb", "jp-tok", "us-east", "us-south")
 KEY_PROTECT_REGIONS = ("ca-mon", "in-che", "in-mum", "jp-osa")
 KNOWN_REGIONS = tuple(sorted(HPCS_REGIONS + KEY_PROTECT_REGIONS))

@@ -5,7 +5,7 @@
 # Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
 # may change in any release; other collections must not import this file.
 
-"""The instance's import token (hpcs-kms-api.md 4.8): create it, retrieve its public key and nonce.
+"""The instance's import token (https://cloud.ibm.com/apidocs/hs-crypto, "Import tokens"): create it, retrieve its public key and nonce.
 
 An instance has at most one token; creating one replaces the previous one. The
 token can only be read by retrieving it, and every retrieval uses up one of its

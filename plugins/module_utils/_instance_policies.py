@@ -5,7 +5,7 @@
 # Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
 # may change in any release; other collections must not import this file.
 
-"""Instance policies (hpcs-kms-api.md 4.10): the four HPCS types, read, compared and written one by one.
+"""Instance policies (https://cloud.ibm.com/apidocs/hs-crypto, "Instance policies"): the four HPCS types, read, compared and written one by one.
 
 Shared by ``hs_crypto_instance_policy`` and ``hs_crypto_instance_policy_info``.
 A policy the service holds no record of counts as disabled. Results and options
@@ -33,6 +33,21 @@ ATTRIBUTES = {"dual_auth_delete": (), "metrics": (), "allowed_network": ("allowe
               "key_create_import_access": ACCESS_ATTRIBUTES}
 RECORD_FIELDS = (("createdBy", "created_by"), ("creationDate", "creation_date"), ("updatedBy", "updated_by"),
                  ("lastUpdated", "last_updated"))
+
+# The options of hs_crypto_instance_policy (its argument spec), also checked by the hs_crypto_check filter for the role.
+POLICY_ARGUMENT_SPEC = dict(
+    dual_auth_delete=dict(type="bool"),
+    allowed_network=dict(type="raw"),
+    key_create_import_access=dict(type="dict", no_log=False, options=dict(
+        enabled=dict(type="bool"),
+        create_root_key=dict(type="bool"),
+        create_standard_key=dict(type="bool"),
+        import_root_key=dict(type="bool"),
+        import_standard_key=dict(type="bool"),
+        enforce_token=dict(type="bool", no_log=False),
+    )),
+    metrics=dict(type="bool"),
+)
 
 
 def _bool(value, option):

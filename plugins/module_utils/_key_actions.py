@@ -5,7 +5,7 @@
 # Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
 # may change in any release; other collections must not import this file.
 
-"""Actions on one root key (hpcs-kms-api.md 4.7): rotate, and wrap/unwrap/rewrap of data keys.
+"""Actions on one root key (https://cloud.ibm.com/apidocs/hs-crypto, "Keys"): rotate, and wrap/unwrap/rewrap of data keys.
 
 ``hs_crypto_key_rotate`` and ``hs_crypto_key_wrap`` build a request object here
 (checked before any request, raising ``ConfigurationError`` naming the option
@@ -23,7 +23,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import KeyFind
 
 ROTATION_PAUSE = datetime.timedelta(hours=1)
 MAX_AGE_DAYS = 36500  # a century: beyond it the age condition means nothing (and dates overflow)
-MAX_WRAP_PLAINTEXT = 4096  # base64 characters (hpcs-kms-api.md 7)
+MAX_WRAP_PLAINTEXT = 4096  # base64 characters (https://cloud.ibm.com/apidocs/hs-crypto, "Wrap a key")
 MAX_AAD_ITEMS = 126
 MAX_AAD_LENGTH = 255
 OPERATIONS = ("wrap", "unwrap", "rewrap")

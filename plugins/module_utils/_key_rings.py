@@ -5,7 +5,7 @@
 # Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
 # may change in any release; other collections must not import this file.
 
-"""Key rings (hpcs-kms-api.md 4.9): lookup, conversion and create/delete.
+"""Key rings (https://cloud.ibm.com/apidocs/hs-crypto, "Key rings"): lookup, conversion and create/delete.
 
 Shared by ``hs_crypto_key_ring`` and ``hs_crypto_key_ring_info``. The service
 has no "get one ring" request, so a ring is found in the listing (every page).

@@ -5,7 +5,7 @@
 # Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
 # may change in any release; other collections must not import this file.
 
-"""The desired state of one key, checked before any request (hpcs-kms-api.md section 7).
+"""The desired state of one key, checked before any request (the limits of https://cloud.ibm.com/apidocs/hs-crypto, "Keys").
 
 ``KeySpec.from_params`` takes the module's options (or one entry of a batch)
 and raises ``ConfigurationError`` naming the option and the rule for anything

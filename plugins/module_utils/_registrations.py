@@ -5,7 +5,7 @@
 # Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
 # may change in any release; other collections must not import this file.
 
-"""Registrations (hpcs-kms-api.md 4.8): which cloud resources are protected by which root keys.
+"""Registrations (https://cloud.ibm.com/apidocs/hs-crypto, "Registrations"): which cloud resources are protected by which root keys.
 
 Only IBM Cloud services create registrations (service-to-service requests), so
 the collection reads them: of one key, or of every key with filters.

@@ -7,7 +7,7 @@
 
 """HTTP transport: one ``requests.Session``, TLS settings, timeouts and retries.
 
-Retry rules (design.md "Retries"):
+Retry rules (docs/design-choices.md, "Transport"):
 
 * connection failures, 429 and every 5xx except 501 are retried, with
   exponential backoff and jitter; a numeric or HTTP-date ``Retry-After`` is

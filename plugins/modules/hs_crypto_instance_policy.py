@@ -163,22 +163,10 @@ correlation_id:
   sample: 5b7e6c2a-3f1d-4c8e-9a0b-1d2e3f4a5b6c
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies import InstancePolicyService, PolicySpec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies import POLICY_ARGUMENT_SPEC, InstancePolicyService, PolicySpec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
 
-ARGUMENT_SPEC = dict(
-    dual_auth_delete=dict(type="bool"),
-    allowed_network=dict(type="raw"),
-    key_create_import_access=dict(type="dict", no_log=False, options=dict(
-        enabled=dict(type="bool"),
-        create_root_key=dict(type="bool"),
-        create_standard_key=dict(type="bool"),
-        import_root_key=dict(type="bool"),
-        import_standard_key=dict(type="bool"),
-        enforce_token=dict(type="bool", no_log=False),
-    )),
-    metrics=dict(type="bool"),
-)
+ARGUMENT_SPEC = POLICY_ARGUMENT_SPEC
 
 
 def converge(module):
