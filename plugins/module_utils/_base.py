@@ -147,15 +147,28 @@ class HsCryptoModule(AnsibleModule):
             details.append(f"correlation id {exc.correlation_id}")
         if details:
             message = f"{message} [{'; '.join(details)}]"
-        if getattr(exc, "status", None) == 401 and self.connection is not None and self.connection.instance is not None:
-            message += (f". Check that the API key's identity has access to instance {self.connection.instance.guid}; an instance whose allowed_network policy "
-                        "is private-only answers only on its private endpoint (endpoint_type=private)")
+        if getattr(exc, "status", None) == 401 and self.connection is not None:
+            message += self._unauthorized_advice()
         error = exc.to_dict() if isinstance(exc, HsCryptoError) else {}
         if error.get("reasons"):
             error["reasons"] = [dict((k, self.redact(v) if isinstance(v, str) else v) for k, v in r.items())
                                 for r in error["reasons"]]
         result.setdefault("correlation_id", error.get("correlation_id") or (self.connection.correlation_id if self.connection else None))
         self.fail_json(message, error=error, **result)
+
+    def _unauthorized_advice(self):
+        """What a 401 from the service (after any renewal of the token) can mean, for the credentials this task has."""
+        connection = self.connection
+        if connection.options.get("api_key"):
+            identity = "the API key's identity"
+            advice = ""
+        else:
+            identity = "the token's identity"
+            advice = ". The service refused the iam_token, and no api_key was given to obtain a new one (the token may be revoked, or issued by another IAM)"
+        if connection.instance is None:
+            return advice
+        return (f"{advice}. Check that {identity} has access to instance {connection.instance.guid}; an instance whose allowed_network policy "
+                "is private-only answers only on its private endpoint (endpoint_type=private)")
 
     def run(self, handler, context=None):
         """Call ``handler(self)``; any collection error ends in ``fail_from``, anything else in a clean failure."""

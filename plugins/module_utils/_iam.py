@@ -82,6 +82,14 @@ class IamToken:
         return now >= self.expiration
 
 
+def format_epoch(seconds):
+    """Epoch seconds as RFC 3339 UTC (``2026-12-01T04:39:38Z``); the number itself when it is out of range."""
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+    except (OverflowError, ValueError, OSError):
+        return f"{seconds} (epoch seconds)"
+
+
 def _int_or_none(value):
     if isinstance(value, bool):
         return None
@@ -126,10 +134,27 @@ class TokenProvider:
         self._token = token
 
     def token(self):
-        """The current ``IamToken``, obtaining or renewing it when needed."""
+        """The current ``IamToken``, obtaining or renewing it when needed.
+
+        A token given without an API key that cannot work (not an IAM access token, or expired by its own ``exp``
+        claim) is refused here, before any request, as nothing could renew it.
+        """
         if self._token is None or (self.can_refresh and self._token.needs_refresh(self._clock())):
             self.refresh()
+        elif not self.can_refresh:
+            self._check_usable(self._token)
         return self._token
+
+    def _check_usable(self, token):
+        if not token.claims:
+            raise ConfigurationError(
+                "iam_token is not an IAM access token (IBM Cloud IAM access tokens are JWTs: three base64url parts separated by "
+                "dots, as 'ibmcloud iam oauth-tokens' prints them), and no api_key was given to obtain one: give api_key "
+                "(or IBMCLOUD_API_KEY), or a current access token")
+        if token.expired(self._clock()):
+            raise ConfigurationError(
+                f"iam_token expired at {format_epoch(token.expiration)} (its exp claim), and no api_key was given to obtain "
+                "a new one: give api_key (or IBMCLOUD_API_KEY) along with the token, or a fresh token")
 
     def authorization(self):
         token = self.token()

@@ -57,6 +57,28 @@ def test_expired_token_without_api_key_cannot_be_refreshed(transport):
         provider.refresh()
 
 
+def test_given_expired_token_without_api_key_is_refused_before_any_request(transport, session):
+    provider = TokenProvider(transport, iam_token=make_jwt(exp=1000, iat=0))
+    with pytest.raises(ConfigurationError, match=r"^iam_token expired at 1970-01-01T00:16:40Z \(its exp claim\), and no api_key was given"):
+        provider.authorization()
+    assert session.calls == []
+
+
+@pytest.mark.parametrize("token", ["opaque-token", "x.y.z", "Bearer eyJub3QiOiJhIGp3dCJ9", "a.W1sxXV0.b"])
+def test_given_non_jwt_without_api_key_is_refused_before_any_request(transport, session, token):
+    provider = TokenProvider(transport, iam_token=token)
+    with pytest.raises(ConfigurationError, match="^iam_token is not an IAM access token .*no api_key was given") as err:
+        provider.authorization()
+    assert strip_bearer(token) not in str(err.value)
+    assert session.calls == []
+
+
+def test_given_token_without_expiry_claim_is_used(transport, session):
+    token = make_jwt()
+    token = token.split(".")[0] + ".eyJpYW1faWQiOiJJQk1pZC14In0." + token.split(".")[2]  # {"iam_id": "IBMid-x"}, no exp
+    assert TokenProvider(transport, iam_token=token).authorization() == "Bearer " + token
+
+
 def test_nothing_to_authenticate_with(transport):
     with pytest.raises(ConfigurationError, match="api_key or iam_token"):
         TokenProvider(transport)

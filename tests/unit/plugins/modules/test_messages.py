@@ -1,0 +1,71 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Issue 11, messages: each failure says what happened in the user's terms, and what to do about it."""
+
+import importlib
+import json
+import time
+
+import pytest
+
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._iam import decode_jwt_claims
+from hpcs_emulator.testing import ALICE_API_KEY, get_token  # the modules' conftest puts tests/ on sys.path
+
+INSTANCE_A = "8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b"
+
+
+def module_main(name):
+    return importlib.import_module(f"ansible_collections.ibm.hs_crypto.plugins.modules.{name}").main
+
+
+def expired_token(hsc):
+    """A real emulator token that expired an hour ago: issued while the emulator clock stood two hours back."""
+    hsc.control("POST", "clock", json={"advance": -7200})
+    try:
+        token = get_token(hsc.url, ALICE_API_KEY)["access_token"]
+    finally:
+        hsc.control("POST", "clock", json={"advance": 7200})
+    return token
+
+
+# -- 1. an iam_token that cannot work, without api_key --------------------------------------------------------------
+@pytest.mark.parametrize("module_name", ["hs_crypto_key_info", "hs_crypto_endpoint_info"])
+def test_expired_iam_token_without_api_key_is_named_before_any_request(run_module, hsc, module_name):
+    token = expired_token(hsc)
+    expires_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(decode_jwt_claims(token)["exp"]))
+    args = hsc.args(token=False, api_key=None, iam_token=token, alias="any-key")
+    if module_name == "hs_crypto_endpoint_info":
+        args = dict(api_key=None, iam_token=token, instance_id=INSTANCE_A, region="us-south", broker_url=hsc.url, iam_url=hsc.url)
+    mark = hsc.mark()
+    failed, result = run_module(module_main(module_name), args)
+    assert failed
+    assert f"iam_token expired at {expires_at}" in result["msg"] and "no api_key was given" in result["msg"]
+    assert "private-only" not in result["msg"] and "has access" not in result["msg"]
+    assert token not in json.dumps(result)
+    assert hsc.requests_since(mark, service=None) == []
+
+
+@pytest.mark.parametrize("token", ["not-a-token", "a.b.c", "Bearer 0123456789abcdef"])
+def test_non_jwt_iam_token_without_api_key_is_named_before_any_request(run_module, hsc, token):
+    mark = hsc.mark()
+    failed, result = run_module(module_main("hs_crypto_key_info"), hsc.args(token=False, api_key=None, iam_token=token, alias="any-key"))
+    assert failed
+    assert "iam_token is not an IAM access token" in result["msg"] and "no api_key was given" in result["msg"]
+    assert "private-only" not in result["msg"]
+    assert hsc.requests_since(mark, service=None) == []
+
+
+def test_expired_iam_token_with_api_key_is_renewed(run_module, hsc):
+    failed, result = run_module(module_main("hs_crypto_key_info"), hsc.args(token=False, iam_token=expired_token(hsc), alias="any-key"))
+    assert not failed, result["msg"]
+
+
+def test_refused_valid_token_without_api_key_keeps_the_access_advice(run_module, hsc):
+    header, payload, dummy = hsc.token().split(".")
+    forged = f"{header}.{payload}.c2lnbmVkLWJ5LW1hbGxvcnk"  # unexpired, but not signed by the emulator: refused with 401
+    failed, result = run_module(module_main("hs_crypto_key_info"), hsc.args(token=False, api_key=None, iam_token=forged, alias="any-key",
+                                                                            retries=0))
+    assert failed and result["error"]["status"] == 401
+    assert "refused the iam_token, and no api_key was given" in result["msg"]
+    assert f"Check that the token's identity has access to instance {INSTANCE_A}" in result["msg"]
+    assert forged not in json.dumps(result)
