@@ -175,7 +175,8 @@ class HsCryptoModule(AnsibleModule):
         try:
             handler(self)
         except HsCryptoError as exc:
-            self.fail_from(exc, context)
+            # A failure after a write still says what was changed (``changed``, ``actions``), so handlers run.
+            self.fail_from(exc, context, **(getattr(exc, "partial", None) or {}))
         except Exception as exc:  # pylint: disable=broad-except
             # A bug, or a server answer so odd the client did not expect it: a clean message, never a bare traceback.
             self.fail_json(f"Unexpected error ({type(exc).__name__}): {self.redact(str(exc))}",

@@ -55,7 +55,13 @@ class Redactor:
 
 
 class HsCryptoError(Exception):
-    """Base class of every error the collection's client raises."""
+    """Base class of every error the collection's client raises.
+
+    ``partial`` is set (``{"changed": True, "actions": [...]}``) when the error came after writes that were made:
+    the failure must still report them.
+    """
+
+    partial = None
 
     def __init__(self, message, status=None, reasons=None, correlation_id=None, method=None, url=None):
         super().__init__(message)

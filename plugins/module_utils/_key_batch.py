@@ -17,7 +17,7 @@ all, so a re-run of N keys is one listing whatever N is.
 import copy
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, HsCryptoError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_service import KeyConflict, KeyService
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_service import TWIN_SETTLE_SECONDS, KeyConflict, KeyService, with_partial
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import KeySpec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import LIVE_STATES, KeyFinder
 
@@ -84,11 +84,60 @@ class IndexedFinder(KeyFinder):
             self._alias_map = None
 
 
-def parse_specs(entries):
-    """Check every entry (``crypto_keys[i].<option>`` in messages) and that no two entries claim one key."""
-    specs = [KeySpec.from_params(entry, prefix=f"crypto_keys[{int(i)}].") for i, entry in enumerate(entries)]
+class BatchKeyService(KeyService):
+    """A ``KeyService`` for many keys of one instance: lookups answered by an index built from one listing, kept
+    current as the run changes keys, and the concurrent-twin check of keys created by name only made once for all
+    of them (one wait, one listing) by ``settle_pending``."""
+
+    def __init__(self, kms, index, check_mode=False, sleep=None):
+        super().__init__(kms, check_mode=check_mode, finder=IndexedFinder(kms, index), sleep=sleep)
+        self.pending_twins = []
+
+    def learned(self, raw):
+        self.finder.remember(raw)
+
+    def gone(self, raw):
+        self.finder.forget(raw)
+
+    def after_create(self, spec, outcome):
+        self.pending_twins.append((spec, outcome))
+
+    def settle_pending(self):
+        """Check every key this run created by name only for a concurrent twin (``KeyService.settle_twins``)."""
+        pending, self.pending_twins = self.pending_twins, []
+        if not pending:
+            return {}
+        self._sleep(TWIN_SETTLE_SECONDS)
+        live = self.kms.list_all("keys", params={"state": "1,2,3"}, context="Listing keys to check for concurrent twins")
+        failures = {}
+        for spec, outcome in pending:
+            try:
+                self.settle_twins(spec, outcome, [raw for raw in live if raw.get("name") == spec.name])
+            except HsCryptoError as exc:
+                failures[id(outcome)] = with_partial(exc, outcome)
+        return failures
+
+
+def parse_specs(entries, names=None, problems=None):
+    """Check every entry (``crypto_keys[i].<option>`` in messages) and that no two entries claim one key.
+
+    Every problem of every entry is found, not the first one only. Without ``problems`` they are raised together in one
+    ``ConfigurationError``; with a list, they are appended to it and the specs that passed are returned (the others are
+    None). ``names`` says what messages call each entry, in the caller's terms (the hs_crypto_check filter passes
+    ``hs_crypto_instance_keys[2] (payments-root)``); by default ``crypto_keys[i]``.
+    """
+    found = []
+    specs = []
+    names = names or [f"crypto_keys[{int(i)}]" for i in range(len(entries))]
+    for i, entry in enumerate(entries):
+        spec = KeySpec(**dict((f, entry.get(f)) for f in KeySpec.FIELDS))
+        entry_problems = spec.problems(prefix=f"{names[i]}.")
+        found.extend(entry_problems)
+        specs.append(None if entry_problems else spec)
     claimed = {}
     for i, spec in enumerate(specs):
+        if spec is None:
+            continue
         claims = [("key_id", spec.key_id)] if spec.key_id else []
         claims += [("alias", alias) for alias in spec.aliases or ()]
         if not spec.key_id and spec.name:
@@ -96,9 +145,15 @@ def parse_specs(entries):
             claims.append(("name", spec.name))
         for kind, value in claims:
             if (kind, value) in claimed:
-                raise ConfigurationError("crypto_keys[%d] and crypto_keys[%d] both designate the %s %r; each key may be listed once "
-                                         "(keys that share a name need their key_id in the list)" % (claimed[(kind, value)], i, kind, value))
+                found.append(f"{names[claimed[(kind, value)]]} and {names[i]} both designate the {kind} {value!r}; each key may be "
+                             "listed once (keys that share a name need their key_id in the list)")
+                continue
             claimed[(kind, value)] = i
+    if problems is not None:
+        problems.extend(found)
+        return specs
+    if found:
+        raise ConfigurationError("; ".join(found))
     return specs
 
 
@@ -107,31 +162,46 @@ def label(spec):
 
 
 def converge_all(kms, specs, check_mode=False, redact=None):
-    """Converge every spec; a failing key is reported in its own result and does not stop the others."""
+    """Converge every spec; a failing key is reported in its own result (with what was changed before it failed)
+    and does not stop the others."""
     listing = kms.list_all("keys", params={"state": ",".join(str(s) for s in ALL_STATES)}, context="Listing the keys of the instance")
-    finder = IndexedFinder(kms, KeyIndex(listing))
-    service = KeyService(kms, check_mode=check_mode, finder=finder, defer_twin_check=True)
+    service = BatchKeyService(kms, KeyIndex(listing), check_mode=check_mode)
     items = []
     for spec in specs:
         item = {"item": label(spec), "state": spec.state}
         try:
             item["outcome"] = service.converge(spec)
-        except KeyConflict as exc:
-            item.update(failed=True, changed=False, actions=[], key=None, msg=_text(exc, redact), diff=exc.diff)
         except HsCryptoError as exc:
-            item.update(failed=True, changed=False, actions=[], key=None, msg=_text(exc, redact), error=exc.to_dict(),
-                        diff={"before": {}, "after": {}})
+            _failed(item, exc, redact)
         items.append(item)
-    # Keys created by name only: one wait and one listing for all of them (concurrent runs, see KeyService._settle).
-    service.settle_pending()
+    # Keys created by name only: one wait and one listing for all of them (concurrent runs, see KeyService.settle_twins).
+    failures = service.settle_pending()
     for item in items:
         outcome = item.pop("outcome", None)
-        if outcome is not None:
-            result = outcome.result()
-            item.update(failed=False, changed=result["changed"], actions=result["actions"], key=result["key"], diff=result["diff"])
-            if result["msg"]:
-                item["msg"] = result["msg"]
+        if outcome is None:
+            continue
+        if id(outcome) in failures:
+            _failed(item, failures[id(outcome)], redact)
+            continue
+        result = outcome.result()
+        item.update(failed=False, changed=result["changed"], actions=result["actions"], key=result["key"], diff=result["diff"],
+                    adopted=result["adopted"])
+        if result["msg"]:
+            item["msg"] = result["msg"]
+        if result["warnings"]:
+            item["warnings"] = result["warnings"]
     return items
+
+
+def _failed(item, exc, redact):
+    """A key's failure as its result: what it had changed before (``partial``), the message, the diff or the error."""
+    partial = getattr(exc, "partial", None) or {}
+    item.update(failed=True, changed=bool(partial.get("changed")), actions=list(partial.get("actions") or []), key=None,
+                msg=_text(exc, redact))
+    if isinstance(exc, KeyConflict):
+        item["diff"] = exc.diff
+    else:
+        item.update(error=exc.to_dict(), diff={"before": {}, "after": {}})
 
 
 def _text(exc, redact):

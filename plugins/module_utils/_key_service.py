@@ -1,3 +1,4 @@
+# -*- coding: utf-8 -*-
 # Copyright (c) ibm.hs_crypto contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -5,26 +6,30 @@
 # Private to the ibm.hs_crypto collection: not a public API. Names, signatures and behaviour
 # may change in any release; other collections must not import this file.
 
-"""Converge one key to its ``KeySpec``: create, reconcile, delete, restore, purge.
+"""Bring one key to its ``KeySpec`` (``state=present``): find it, create it, or reconcile it step by step.
 
-Rules (design.md "Behaviour rules"): unset options leave the service alone;
-immutable attributes that differ fail with a diff, never delete-and-recreate;
-check mode sends no write and predicts the result; a lost answer to a create is
-followed by a new lookup before anything is sent again.
+Rules (docs/design-choices.md): unset options leave the service alone; immutable attributes that differ fail
+with a diff, never delete-and-recreate; check mode makes the reads the real run makes, sends no write and
+fails where the real run would; every write goes through ``SafeWriter`` (a lost answer is followed by a read,
+never by a blind re-send); a failure after a write reports the changes made. ``absent``, ``restored`` and
+``purged`` are in ``_key_lifecycle``; what only a batch needs is in ``_key_batch``.
 """
 
 import copy
 import time
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import envelope
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, HsCryptoError, TransportError
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import MAX_ALIASES, decode_base64, parse_rfc3339
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, HsCryptoError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import decode_base64, parse_rfc3339
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_steps import enabled_steps, plan
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import (
-    KEY_MEDIA_TYPE, POLICY_MEDIA_TYPE, KeyFinder, dual_auth, is_deleted, key_result, key_type, managed_view, rotation)
+    KEY_MEDIA_TYPE, KeyFinder, approved_for_deletion, dual_auth, is_deleted, key_result, key_type, managed_view)
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._safe_write import SafeWriter, WriteOutcomeUnknown
 
 REPRESENTATION = "return=representation"
 # Creation dates have a resolution of one second: after this wait, a twin a run cannot see yet is strictly younger.
 TWIN_SETTLE_SECONDS = 1.2
+SECRET_CREATE_FIELDS = ("payload", "encryptedNonce", "iv", "encryptionAlgorithm")
 
 
 class KeyConflict(HsCryptoError):
@@ -43,6 +48,8 @@ class Outcome:
         self.after = before
         self.actions = []
         self.messages = []
+        self.warnings = []
+        self.adopted = False
 
     @property
     def changed(self):
@@ -53,35 +60,85 @@ class Outcome:
             "changed": self.changed,
             "actions": list(self.actions),
             "key": key_result(self.after),
+            "adopted": self.adopted,
             "diff": {"before": managed_view(self.before), "after": managed_view(self.after)},
             "msg": " ".join(self.messages) if self.messages else None,
+            "warnings": list(self.warnings),
         }
 
 
-class KeyService:
-    """Applies key specs through a ``KmsClient``; ``check_mode`` sends reads only."""
+def with_partial(exc, outcome):
+    """Mark ``exc`` with the changes already made, so that the failure still reports ``changed`` and ``actions``."""
+    if outcome.actions and getattr(exc, "partial", None) is None:
+        exc.partial = {"changed": True, "actions": list(outcome.actions)}
+    return exc
 
-    def __init__(self, kms, check_mode=False, finder=None, sleep=None, attempts=3, defer_twin_check=False):
+
+def _held(field, value):
+    """A value of the service as messages print it: "no description" for nothing, never Python's ``None``."""
+    if value is None or value == "":
+        return f"no {field.replace('_', ' ')}"
+    return repr(value)
+
+
+class KeyService:
+    """Applies key specs through a ``KmsClient``; ``check_mode`` sends reads only.
+
+    ``finder`` answers lookups (one GET each, or a batch's index); ``network`` always asks the service (the
+    read-backs of the lost-answer rule). ``learned``/``gone``/``after_create`` are hooks a batch overrides.
+    """
+
+    def __init__(self, kms, check_mode=False, finder=None, sleep=None, attempts=3):
         self.kms = kms
         self.check_mode = check_mode
-        # Keys created by name only are checked for concurrent twins; a batch defers that to settle_pending().
-        self.defer_twin_check = defer_twin_check
-        self.pending_twins = []
-        # ``finder`` answers lookups (one GET each, or an index built from one listing for a batch);
-        # ``network`` always asks the service, for the look-again after a failed create.
         self.network = KeyFinder(kms)
         self.finder = finder or self.network
         self._sleep = sleep or time.sleep
-        self.attempts = attempts
+        self.writer = SafeWriter(kms, attempts=attempts, sleep=self._sleep)
+        self._rings = None
 
     def converge(self, spec):
-        handler = {"present": self.present, "absent": self.absent, "restored": self.restored, "purged": self.purged}[spec.state]
-        return handler(spec)
+        from ansible_collections.ibm.hs_crypto.plugins.module_utils import _key_lifecycle  # pylint: disable=import-outside-toplevel
+        if spec.state == "present":
+            return self.present(spec)
+        return getattr(_key_lifecycle, spec.state)(self, spec)
 
-    # -- present -----------------------------------------------------------------------
+    # -- hooks -------------------------------------------------------------------------------
+    def learned(self, raw):
+        """This run created or changed ``raw`` (nothing to do when every lookup asks the service)."""
+
+    def gone(self, raw):
+        """This run purged ``raw``."""
+
+    def after_create(self, spec, outcome):
+        """A key created by name only: settle concurrent twins now (a batch does it once for all its keys)."""
+        self._sleep(TWIN_SETTLE_SECONDS)
+        self.settle_twins(spec, outcome, self.network.by_name(spec.name))
+
+    # -- reads ---------------------------------------------------------------------------------
+    def read_back(self, key_id):
+        """The key after a change, read with retries of its own (a failed read is not a failed write)."""
+        return self.writer.read(lambda: self.finder.fetch(key_id), f"Reading key {key_id} after changing it")
+
+    def _probe(self, key_id, shows):
+        raw = self.network.get(key_id, context=f"Reading key {key_id}")
+        return raw is not None and shows(raw), raw
+
+    def require_ring(self, ring):
+        """Refuse, before any write and in check mode alike, a key ring the instance does not have."""
+        if not ring or ring == "default":
+            return
+        if self._rings is None:
+            rings = self.kms.list_all("key_rings", context="Listing the key rings of the instance")
+            self._rings = {r.get("id") for r in rings if isinstance(r, dict)}
+        if ring not in self._rings:
+            raise HsCryptoError(f"Key ring {ring} does not exist in instance {self.kms.instance_id}: create it first "
+                                f"(ibm.hs_crypto.hs_crypto_key_ring key_ring_id={ring}) or choose an existing key ring")
+
+    # -- present -------------------------------------------------------------------------------
     def present(self, spec):
-        # In check mode nothing can be learnt from a refused create, so every alias is looked up first.
-        current = self.finder.locate(spec, thorough=self.check_mode or not spec.name)
+        found = self.finder.resolve(spec)
+        current = found.key
         if current is None:
             if spec.key_id:
                 raise HsCryptoError(f"{spec.label} does not exist (or was purged); key_id cannot name a key to create: give name instead")
@@ -90,19 +147,34 @@ class KeyService:
             try:
                 return self.create(spec)
             except ApiError as exc:
-                # An alias held by another key makes the service refuse the create (nothing was made): that key is
-                # the one the task means. Ask the service, not an index: a concurrent run may have just made it.
+                # A concurrent run may have made a key with one of these aliases since the lookup (the service then
+                # refuses the create and nothing was made): that key is the one the task means.
                 holder = self.network.by_aliases(spec.aliases) if exc.status in (400, 409) and spec.aliases else None
                 if holder is None:
                     raise
-                self.finder.remember(holder)
+                self.learned(holder)
                 current = holder
         if is_deleted(current):
-            purge = ", or purge it (state=purged) to free its aliases" if current.get("aliases") else ""
-            raise HsCryptoError(f"{spec.label} ({current.get('id')}) is deleted; use state=restored to restore it within 30 days "
-                                f"of its deletion{purge}")
+            raise HsCryptoError(self._deleted_message(spec, current, found.held))
         self.check_immutable(spec, current)
-        return self.update(spec, current)
+        outcome = self.update(spec, current)
+        if found.adopted:
+            outcome.adopted = True
+            outcome.warnings.append(
+                f"Key {current['id']} was found by its name {spec.name!r}: no key had the alias(es) {', '.join(spec.aliases)}, "
+                "so this existing key comes under management and gets them (adopted).")
+        return outcome
+
+    @staticmethod
+    def _deleted_message(spec, current, held):
+        aliases = [alias for alias, raw in held.items() if raw.get("id") == current.get("id")]
+        if aliases:
+            subject = f"The alias{'es' if len(aliases) > 1 else ''} {', '.join(aliases)} of this task belong{'' if len(aliases) > 1 else 's'} " \
+                      f"to key {current.get('id')}, which is deleted"
+        else:
+            subject = f"{spec.label} ({current.get('id')}) is deleted"
+        purge = ", or purge it (state=purged) to free its aliases" if current.get("aliases") else ""
+        return f"{subject}: restore it (state=restored) within 30 days of its deletion{purge}"
 
     def check_immutable(self, spec, current):
         wanted = {}
@@ -114,23 +186,22 @@ class KeyService:
             wanted["description"] = spec.description
         if spec.expiration_date is not None and not self._same_moment(spec.expiration_date, current.get("expirationDate")):
             wanted["expiration_date"] = spec.expiration_date
-        problems = [f"{field} (the service has {managed_view(current).get(field)!r}, the task wants {value!r})"
-                    for field, value in sorted(wanted.items())]
+        held = managed_view(current)
+        problems = [f"{field} (the key has {_held(field, held.get(field))}, the task wants {value!r})" for field, value in sorted(wanted.items())]
         if spec.payload is not None:
             if not current.get("imported"):
                 problems.append("payload (the key material was generated by the service; it cannot be replaced)")
             elif key_type(current) == "standard" and not spec.secure_import:
                 material = current.get("payload")
                 if material is None:
-                    material = self.finder.fetch(current["id"]).get("payload")
+                    material = (self.finder.fetch(current["id"]) or {}).get("payload")
                 if material is not None and decode_base64(material, "payload") != decode_base64(spec.payload, "payload"):
                     problems.append("payload (the key holds other key material)")
         if problems:
             before = managed_view(current)
-            after = dict(before, **wanted)
-            raise KeyConflict("Key {} exists and these attributes cannot be changed: {}. Keys are never deleted and recreated "
-                              "by this module; delete the key explicitly, or change the task.".format(current.get("id"), "; ".join(problems)),
-                              diff={"before": before, "after": after})
+            raise KeyConflict(f"Key {current.get('id')} exists and these attributes cannot be changed: {'; '.join(problems)}. Keys are "
+                              "never deleted and recreated by this module; delete the key explicitly, or change the task.",
+                              diff={"before": before, "after": dict(before, **wanted)})
 
     @staticmethod
     def _same_moment(wanted, held):
@@ -141,7 +212,9 @@ class KeyService:
         except HsCryptoError:
             return False
 
+    # -- create --------------------------------------------------------------------------------
     def create(self, spec):
+        self.require_ring(spec.key_ring)
         outcome = Outcome(None)
         kind = spec.type or "root"
         resource = {"type": KEY_MEDIA_TYPE, "name": spec.name, "extractable": kind == "standard"}
@@ -158,317 +231,139 @@ class KeyService:
                 resource["rotation"] = dict({"enabled": True}, **spec.rotation)
             if spec.dual_auth_delete:
                 resource["dualAuthDelete"] = {"enabled": True}
-        outcome.actions.append("create")
         if self.check_mode:
+            outcome.actions.append("create")
             outcome.after = self._predict_new(spec, resource)
-        else:
-            outcome.after = self._send_create(spec, path, resource)
+            self._apply(outcome, outcome.after, enabled_steps(spec, outcome.after))
+            return outcome
+        outcome.after = self._send_create(spec, path, resource)
+        outcome.actions.append("create")
+        self.learned(outcome.after)
+        try:
             if not spec.aliases:
-                if self.defer_twin_check:
-                    self.pending_twins.append((spec, outcome))
-                else:
-                    self._sleep(TWIN_SETTLE_SECONDS)
-                    self._settle(spec, outcome, self.network.by_name(spec.name))
-        if spec.enabled is False:
-            outcome.actions.append("disable")
-            if self.check_mode:
-                outcome.after["state"] = 2
-            else:
-                self._action(outcome.after, "disable", lambda raw: raw.get("state") == 2)
-                outcome.after = self.finder.fetch(outcome.after["id"])
+                self.after_create(spec, outcome)
+            self._apply(outcome, outcome.after, enabled_steps(spec, outcome.after))
+        except HsCryptoError as exc:
+            raise with_partial(exc, outcome)
         return outcome
 
     def _send_create(self, spec, path, resource):
-        """Create once; if the answer is lost, look the key up again before sending anything else."""
+        """Create once through the safe writer; the created key, read back when the answer did not hold it. Never None."""
+        context = f"Creating {spec.label}"
         body = envelope(KEY_MEDIA_TYPE, [resource])
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def send():
+            return self.kms.request("POST", path, body=body, key_ring=spec.key_ring, prefer=REPRESENTATION, context=context)
+
+        def made():
+            found = self.network.by_aliases(spec.aliases) if spec.aliases else (self.network.by_name(spec.name) or [None])[0]
+            return found is not None, found
+
+        written = self.writer.write(send, made, context)
+        created = written.observed
+        if written.result is not None:
             try:
-                result = self.kms.request("POST", path, body=body, key_ring=spec.key_ring, prefer=REPRESENTATION,
-                                          context=f"Creating {spec.label}")
-                try:
-                    created = result.resource
-                except ApiError:
-                    created = None  # made, but the answer is not the key: read it back below
-                if not created or "id" not in created or "state" not in created:
-                    created = self.network.get(created["id"]) if created and created.get("id") else self.network.locate(spec)
-                self.finder.remember(created)
-                return created
-            except (TransportError, ApiError) as exc:
-                if isinstance(exc, ApiError) and not (exc.status >= 500 and exc.status != 501):
-                    raise
-                if attempt >= self.attempts:
-                    raise
-                # Give the service a moment, then ask whether the key was made before sending anything again.
-                self._sleep(min(0.5 * 2 ** (attempt - 1), 5.0))
-                found = self.network.locate(spec)
-                if found is not None:
-                    self.finder.remember(found)
-                    return found
-
-    def settle_pending(self):
-        """Check, with one wait and one listing, every key this run created by name only (see ``_settle``)."""
-        if not self.pending_twins:
-            return
-        self._sleep(TWIN_SETTLE_SECONDS)
-        live = self.kms.list_all("keys", params={"state": "1,2,3"}, context="Listing keys to check for concurrent twins")
-        for spec, outcome in self.pending_twins:
-            self._settle(spec, outcome, [raw for raw in live if raw.get("name") == spec.name])
-        self.pending_twins = []
-
-    def _settle(self, spec, outcome, twins):
-        """Make sure no concurrent run created the twin of a key this run created knowing only its name.
-
-        The service keeps aliases unique, so keys with aliases cannot be created twice; names it does not
-        guard. After a wait longer than the resolution of creation dates (so that any twin this run cannot
-        see yet is strictly younger than its own key), every run that created a key named ``spec.name``
-        keeps the oldest live key of that name (creation date, then id). A run whose own new key is not that
-        one deletes it (never another run's key) and adopts the oldest, bringing it to the spec.
-        """
-        created = outcome.after
-        if len(twins) < 2 or not created or not created.get("id"):
-            return
-        oldest = min(twins, key=lambda raw: (raw.get("creationDate") or "", raw.get("id")))
-        if oldest.get("id") == created["id"]:
-            return
-        self._change(created["id"], is_deleted, "DELETE", f"keys/{created['id']}", key_ring=created.get("keyRingID"),
-                     context=f"Deleting key {created['id']}, created twice by concurrent runs")
-        self.finder.forget(created)
-        self.finder.remember(oldest)
-        self.check_immutable(spec, oldest)
-        adopted = self.update(spec, oldest)
-        outcome.actions.extend(["delete_concurrent_twin", f"adopt:{oldest['id']}"] + adopted.actions)
-        outcome.after = adopted.after
-        outcome.messages.append("A concurrent run created key {} with the same name first; this run deleted its own new key {} "
-                                "and uses {}.".format(oldest["id"], created["id"], oldest["id"]))
+                created = written.result.resource
+            except ApiError:
+                created = None  # made (2xx), but the answer is not the key: read it back
+        if created and created.get("id") and "state" in created:
+            return created
+        key_id = created.get("id") if isinstance(created, dict) else None
+        again = self.writer.read(lambda: self.network.get(key_id) if key_id else made()[1], f"Reading {spec.label} after creating it")
+        if again is None:
+            error = WriteOutcomeUnknown(f"{context}: the service accepted the key but it cannot be read back yet; run the task "
+                                        "again: it finds the key and does not create another")
+            error.partial = {"changed": True, "actions": ["create"]}
+            raise error
+        return again
 
     def _predict_new(self, spec, resource):
-        predicted = dict((k, v) for k, v in resource.items() if k not in ("payload", "encryptedNonce", "iv", "encryptionAlgorithm"))
+        predicted = {k: v for k, v in resource.items() if k not in SECRET_CREATE_FIELDS}
         predicted.update({"id": None, "state": 1, "keyRingID": spec.key_ring or "default", "imported": spec.payload is not None,
                           "aliases": list(spec.aliases or []), "deleted": False})
         predicted.setdefault("dualAuthDelete", {"enabled": False})
         return predicted
 
+    # -- concurrent twins ------------------------------------------------------------------------
+    def settle_twins(self, spec, outcome, twins):
+        """Make sure no concurrent run created the twin of a key this run created knowing only its name.
+
+        The service keeps aliases unique, so keys with aliases cannot be created twice; names it does not guard.
+        After a wait longer than the resolution of creation dates (so that any twin this run cannot see yet is
+        strictly younger than its own key), every run that created a key named ``spec.name`` keeps the oldest live
+        key of that name (creation date, then id). A run whose own new key is not that one deletes it (never another
+        run's key) and adopts the oldest, bringing it to the spec. Under a dual authorization policy this identity
+        cannot delete it alone: it sets it for deletion (the first approval) and says what a second identity must do;
+        a key approved for deletion is no candidate for a name lookup while another key has the name
+        (docs/reliability.md, "Concurrent runs").
+        """
+        created = outcome.after
+        if len(twins) < 2 or not created or not created.get("id"):
+            return
+        oldest = min(twins, key=lambda raw: (raw.get("creationDate") or "", raw.get("id")))
+        twin_id = created["id"]
+        if oldest.get("id") == twin_id:
+            return
+        ring = created.get("keyRingID")
+        context = f"Deleting key {twin_id}, created twice by concurrent runs"
+        try:
+            self.writer.write(lambda: self.kms.request("DELETE", f"keys/{twin_id}", key_ring=ring, context=context),
+                              lambda: self._probe(twin_id, is_deleted), context)
+            outcome.actions.append(f"delete_concurrent_twin:{twin_id}")
+            outcome.messages.append(f"A concurrent run created key {oldest['id']} with the same name first; this run deleted its own "
+                                    f"new key {twin_id} and uses {oldest['id']}.")
+            self.gone(created)
+        except ApiError as exc:
+            if not exc.has_code("AUTHORIZATIONS_NOT_MET"):
+                raise
+            context = f"Approving the deletion of key {twin_id}, created twice by concurrent runs"
+            self.writer.write(lambda: self.kms.request("POST", f"keys/{twin_id}/actions/setKeyForDeletion", key_ring=ring, context=context),
+                              lambda: self._probe(twin_id, approved_for_deletion), context, conflict_may_be_done=True)
+            outcome.actions.append(f"approve_deletion_of_concurrent_twin:{twin_id}")
+            outcome.messages.append(
+                f"A concurrent run created key {oldest['id']} with the same name first; this run uses it. Its own new key {twin_id} is "
+                "under dual authorization, so this identity could only set it for deletion (the first approval, valid 7 days): "
+                f"another identity must delete it (ibm.hs_crypto.hs_crypto_key key_id={twin_id} state=absent) within 7 days.")
+            self.learned(self.read_back(twin_id))
+        self.learned(oldest)
+        self.check_immutable(spec, oldest)
+        adopted = self.update(spec, oldest)
+        outcome.actions.extend([f"adopt:{oldest['id']}"] + adopted.actions)
+        outcome.after = adopted.after
+
+    # -- update --------------------------------------------------------------------------------
     def update(self, spec, current):
         outcome = Outcome(current)
-        predicted = copy.deepcopy(current)
-        ring = current.get("keyRingID") or "default"
+        steps = plan(spec, current)
+        if any(step.ring_after for step in steps):
+            self.require_ring(spec.key_ring)
+        self._apply(outcome, current, steps)
+        return outcome
+
+    def _apply(self, outcome, current, steps):
+        """Send ``steps`` to key ``current`` in order (check mode: predict them); then read the key back."""
+        if not steps:
+            return
+        if self.check_mode:
+            predicted = copy.deepcopy(current)
+            for step in steps:
+                step.predict(predicted)
+                outcome.actions.append(step.action)
+            outcome.after = predicted
+            return
         key_id = current["id"]
-        steps = []  # (action, method, path, body, params, apply-to-prediction)
-
-        if spec.aliases is not None:
-            have = list(current.get("aliases") or [])
-            remove = [a for a in have if a not in spec.aliases] if spec.purge_aliases else []
-            add = [a for a in spec.aliases if a not in have]
-            if len(have) - len(remove) + len(add) > MAX_ALIASES:
-                raise HsCryptoError("Key %s has the aliases %s; adding %s would exceed %d aliases (set purge_aliases=true to replace them)"
-                                    % (key_id, ", ".join(have), ", ".join(add), MAX_ALIASES))
-            for alias in remove:
-                steps.append((f"remove_alias:{alias}", "DELETE", f"keys/{key_id}/aliases/{alias}", None, None,
-                              lambda raw, alias=alias: alias not in (raw.get("aliases") or [])))
-            for alias in add:
-                steps.append((f"add_alias:{alias}", "POST", f"keys/{key_id}/aliases/{alias}", None, None,
-                              lambda raw, alias=alias: alias in (raw.get("aliases") or [])))
-            predicted["aliases"] = [a for a in have if a not in remove] + add
-
-        if spec.key_ring is not None and spec.key_ring != ring:
-            steps.append(("move_key_ring", "PATCH", f"keys/{key_id}", {"keyRingID": spec.key_ring}, None,
-                          lambda raw: (raw.get("keyRingID") or "default") == spec.key_ring))
-            predicted["keyRingID"] = spec.key_ring
-
-        if spec.rotation is not None:
-            if key_type(current) == "standard":
-                raise HsCryptoError(f"Key {key_id} is a standard key; rotation policies apply to root keys only")
-            held = rotation(current)
-            wanted = {"enabled": spec.rotation.get("enabled", True if spec.rotation.get("interval_month") else held.get("enabled", False))}
-            interval = spec.rotation.get("interval_month", held.get("interval_month"))
-            if interval is not None:
-                wanted["interval_month"] = interval
-            if bool(held.get("enabled")) != wanted["enabled"] or (interval is not None and held.get("interval_month") != interval):
-                steps.append(("set_rotation_policy", "PUT", f"keys/{key_id}/policies",
-                              envelope(POLICY_MEDIA_TYPE, [{"type": POLICY_MEDIA_TYPE, "rotation": wanted}]), {"policy": "rotation"},
-                              lambda raw, wanted=wanted: all(rotation(raw).get(k) == v for k, v in wanted.items())))
-                predicted["rotation"] = wanted
-
-        dual = dual_auth(current)
-        if spec.dual_auth_delete is True and not dual.get("enabled"):
-            steps.append(("enable_dual_auth_delete", "PUT", f"keys/{key_id}/policies",
-                          envelope(POLICY_MEDIA_TYPE, [{"type": POLICY_MEDIA_TYPE, "dualAuthDelete": {"enabled": True}}]),
-                          {"policy": "dualAuthDelete"}, lambda raw: bool(dual_auth(raw).get("enabled"))))
-            predicted["dualAuthDelete"] = dict(dual, enabled=True)
-        elif spec.dual_auth_delete is False and dual.get("enabled"):
-            raise HsCryptoError(f"Key {key_id} has a dual authorization delete policy; once enabled it cannot be disabled")
-
-        if spec.cancel_deletion and dual.get("keySetForDeletion"):
-            steps.append(("cancel_deletion_approval", "POST", f"keys/{key_id}/actions/unsetKeyForDeletion", None, None,
-                          lambda raw: not dual_auth(raw).get("keySetForDeletion")))
-            predicted["dualAuthDelete"] = dict(predicted.get("dualAuthDelete") or {}, keySetForDeletion=False)
-            predicted["dualAuthDelete"].pop("authExpiration", None)
-
-        if spec.enabled is not None:
-            state = current.get("state")
-            if spec.enabled and state == 2:
-                steps.append(("enable", "POST", f"keys/{key_id}/actions/enable", None, None, lambda raw: raw.get("state") == 1))
-                predicted["state"] = 1
-            elif not spec.enabled and state == 1:
-                steps.append(("disable", "POST", f"keys/{key_id}/actions/disable", None, None, lambda raw: raw.get("state") == 2))
-                predicted["state"] = 2
-            elif spec.enabled and state == 3:
-                raise HsCryptoError(f"Key {key_id} is deactivated (its expiration date {current.get('expirationDate')} has passed) and cannot be enabled")
-
-        for action, method, path, body, params, done in steps:
-            outcome.actions.append(action)
-            if self.check_mode:
-                continue
-            # The ring header always names the ring the key is in when the request is sent.
-            self._change(key_id, done, method, path, body=body, params=params, key_ring=ring,
-                         context=f"Updating key {key_id} ({action})")
-            if action == "move_key_ring":
-                ring = spec.key_ring
-        if outcome.actions:
-            outcome.after = predicted if self.check_mode else self.finder.fetch(key_id)
-        return outcome
-
-    def _action(self, raw, action, done):
-        self._change(raw["id"], done, "POST", f"keys/{raw['id']}/actions/{action}", key_ring=raw.get("keyRingID"),
-                     context=f"Key {raw['id']}: {action}")
-
-    def _change(self, key_id, done, method, path, **kwargs):
-        """Send one change to key ``key_id``; ``done(raw)`` tells whether the key shows it.
-
-        When the answer is lost, the service fails (5xx), or a re-sent change meets
-        a conflict (409, e.g. enabling a key a lost answer already enabled), the
-        key is read again: if the change is there, it was made; if not, it is sent
-        once more (a conflict is reported). Nothing is ever applied twice blindly.
-        """
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return self.kms.request(method, path, **kwargs)
-            except (TransportError, ApiError) as exc:
-                conflict = isinstance(exc, ApiError) and exc.status == 409
-                if isinstance(exc, ApiError) and not conflict and not (exc.status >= 500 and exc.status != 501):
-                    raise
-                current = self.network.get(key_id)
-                if current is not None and done(current):
-                    return None
-                if conflict or attempt >= self.attempts:
-                    raise
-                self._sleep(min(0.5 * 2 ** (attempt - 1), 5.0))
-
-    # -- absent --------------------------------------------------------------------------
-    def absent(self, spec):
-        current = self.finder.locate(spec)
-        outcome = Outcome(current)
-        if current is None or is_deleted(current):
-            return outcome
-        key_id = current["id"]
-        dual = dual_auth(current)
-        if dual.get("enabled") and not dual.get("keySetForDeletion"):
-            outcome.actions.append("approve_deletion")
-            outcome.messages.append(f"Key {key_id} is under dual authorization: this run recorded the first approval (valid 7 days). "
-                                    "A second identity must run the same task to delete it.")
-            if self.check_mode:
-                outcome.after = self._predicted(current, dualAuthDelete=dict(dual, keySetForDeletion=True))
-            else:
-                self._action(current, "setKeyForDeletion", lambda raw: bool(dual_auth(raw).get("keySetForDeletion")))
-                outcome.after = self.finder.fetch(key_id)
-            return outcome
-        outcome.actions.append("delete")
-        if self.check_mode:
-            if dual.get("enabled"):
-                outcome.messages.append(f"Key {key_id} is approved for deletion; it will be deleted if this run's identity is not "
-                                        "the one that approved it.")
-            outcome.after = self._predicted(current, state=5, deleted=True)
-            return outcome
+        ring = current.get("keyRingID") or "default"  # the ring header names the ring the key is in when each step is sent
         try:
-            result = self.kms.request("DELETE", f"keys/{key_id}", params={"force": "true"} if spec.force else None,
-                                      key_ring=current.get("keyRingID"), prefer=REPRESENTATION, context=f"Deleting key {key_id}")
-        except ApiError as exc:
-            if exc.status == 410:  # deleted meanwhile (or our earlier attempt's answer was lost)
-                outcome.after = self.finder.fetch(key_id)
-                return outcome
-            if exc.has_code("AUTHORIZATIONS_NOT_MET"):
-                outcome.actions = []
-                until = dual.get("authExpiration") or "unknown"
-                outcome.messages.append(f"Key {key_id} waits for a second approval: it was approved for deletion (until {until}) by this "
-                                        "identity or the approval expired; another identity must run the task to delete it.")
-                return outcome
-            if exc.has_code("PROTECTED_RESOURCE_ERR") or exc.has_code("PREV_KEY_DEL_ERR"):
-                raise self._blocked_by_registrations(key_id, exc)
-            raise
-        outcome.after = result.resource or self.finder.fetch(key_id)
-        self.finder.remember(outcome.after)
-        return outcome
+            for step in steps:
+                context = f"Updating key {key_id} ({step.action})"
+                self.writer.write(
+                    lambda step=step, ring=ring, context=context: self.kms.request(
+                        step.method, step.path, body=step.body, params=step.params, key_ring=ring, context=context),
+                    lambda step=step: self._probe(key_id, step.shows), context, conflict_may_be_done=True)
+                outcome.actions.append(step.action)
+                ring = step.ring_after or ring
+            outcome.after = self.read_back(key_id)
+        except HsCryptoError as exc:
+            raise with_partial(exc, outcome)
+        self.learned(outcome.after)
 
-    def _blocked_by_registrations(self, key_id, exc):
-        try:
-            registrations = self.kms.list_all(f"keys/{key_id}/registrations")
-        except HsCryptoError:
-            registrations = []
-        names = [f"{r.get('resourceCrn')}{' (prevents deletion)' if r.get('preventKeyDeletion') else ''}"
-                 for r in registrations if isinstance(r, dict)]
-        hint = ("force=true deletes a key whose registrations allow it" if exc.has_code("PROTECTED_RESOURCE_ERR")
-                else "a registration with preventKeyDeletion blocks deletion even with force=true; remove it first")
-        exc.message = f"{exc.message}. Registered resources: {', '.join(names) or '(could not list them)'}; {hint}"
-        return exc
-
-    # -- restored / purged --------------------------------------------------------------
-    def restored(self, spec):
-        current = self.finder.locate(spec, deleted=True)
-        if current is None and not spec.key_id:
-            current = self.finder.locate(spec)  # an alias or name may belong to a key that is not deleted at all
-        if current is None:
-            raise HsCryptoError(f"{spec.label} was not found (a purged key cannot be restored)")
-        outcome = Outcome(current)
-        if not is_deleted(current):
-            return outcome
-        outcome.actions.append("restore")
-        if self.check_mode:
-            outcome.after = self._predicted(current, state=1, deleted=False)
-            return outcome
-        result = self._change(current["id"], lambda raw: not is_deleted(raw), "POST", f"keys/{current['id']}/restore",
-                              key_ring=current.get("keyRingID"), context=f"Restoring key {current['id']}")
-        restored = result.resource if result is not None else None
-        outcome.after = restored if restored and "state" in restored else self.finder.fetch(current["id"])
-        self.finder.remember(outcome.after)
-        return outcome
-
-    def purged(self, spec):
-        current = self.finder.locate(spec, deleted=True)
-        outcome = Outcome(current)
-        if current is None:
-            live = None if spec.key_id else self.finder.locate(spec)
-            if live is not None:
-                current = live
-            else:
-                return outcome  # purged already, or never existed
-        if not is_deleted(current):
-            raise HsCryptoError(f"Key {current['id']} is not deleted; delete it first (state=absent): it can be purged 4 hours after deletion")
-        if current.get("purgeAllowed") is False:
-            allowed = current.get('purgeAllowedFrom') or '4 hours after deletion'
-            raise HsCryptoError(f"Key {current['id']} cannot be purged yet: purging is possible from {allowed} (4 hours after its deletion)")
-        outcome.actions.append("purge")
-        outcome.after = None
-        if self.check_mode:
-            return outcome
-        try:
-            self.kms.request("DELETE", f"keys/{current['id']}/purge", prefer=REPRESENTATION, key_ring=current.get("keyRingID"),
-                             context=f"Purging key {current['id']}")
-        except ApiError as exc:
-            if exc.status == 404:
-                self.finder.forget(current)
-                return outcome
-            if exc.has_code("REQ_TOO_EARLY_ERR"):
-                exc.message = f"{exc.message} (purging is possible from {current.get('purgeAllowedFrom')})"
-            raise
-        self.finder.forget(current)
-        return outcome
-
-    @staticmethod
-    def _predicted(current, **changes):
-        predicted = copy.deepcopy(current)
-        predicted.update(changes)
-        return predicted

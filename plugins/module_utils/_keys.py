@@ -126,13 +126,48 @@ def checked_key(raw, context=None):
     return raw
 
 
+def search_query(name):
+    """A server-side search that finds every key named exactly ``name``, or None when no search can narrow it.
+
+    The service's ``search`` is a case-insensitive substring match (``exact:`` makes it exact). It drops a
+    trailing comma (clients send ``search=<value>,``) and may treat commas otherwise, so a name with a comma or
+    surrounding blanks cannot be searched exactly: the longest comma-free run of it, stripped, is searched as a
+    substring instead (every key with the name contains it), and the exact match is made here. A name with
+    nothing searchable is matched over the whole listing.
+    """
+    if "," not in name and name == name.strip():
+        return f"exact:name:escape:{name}"
+    core = max((part.strip() for part in name.split(",")), key=len)
+    return f"name:escape:{core}" if core else None
+
+
 class AmbiguousKeyError(HsCryptoError):
     """More than one key matches a name: never guess."""
 
 
-def search_query(name):
-    """A server-side search for keys whose name is ``name`` (narrows the listing; the match is re-checked exactly here)."""
-    return f"exact:name:escape:{name}"
+class AliasConflict(HsCryptoError):
+    """The aliases of one task are held by different keys."""
+
+
+class Resolution:
+    """The key a ``present`` task designates (or None), and how it was found."""
+
+    def __init__(self, key=None, adopted=False, held=None):
+        self.key = key
+        self.adopted = adopted  # found by name only, while the task also names aliases that no key has yet
+        self.held = held or {}  # alias -> the key holding it
+
+
+def approved_for_deletion(raw):
+    return bool(dual_auth(raw).get("keySetForDeletion"))
+
+
+def leave_out_approved(matches):
+    """Of several live keys with one name, the ones not approved for deletion (a twin on its way out is not a candidate)."""
+    if len(matches) < 2:
+        return matches
+    kept = [raw for raw in matches if not approved_for_deletion(raw)]
+    return kept or matches
 
 
 class KeyFinder:
@@ -153,7 +188,10 @@ class KeyFinder:
 
     def by_name(self, name, states=LIVE_STATES):
         """Every key named exactly ``name`` in ``states`` (every page read)."""
-        params = {"state": ",".join(str(s) for s in states), "search": search_query(name)}
+        params = {"state": ",".join(str(s) for s in states)}
+        query = search_query(name)
+        if query:
+            params["search"] = query
         context = f"Looking up keys named {name!r}"
         try:
             found = self.kms.list_all("keys", params=params, context=context)
@@ -165,42 +203,57 @@ class KeyFinder:
             found = self.kms.list_all("keys", params=params, context=context)
         return [checked_key(k, context) for k in found if k.get("name") == name and k.get("state") in states]
 
-    def locate(self, spec, deleted=False, thorough=True):
-        """The key ``spec`` designates, or None.
+    def one_named(self, name, deleted=False):
+        """The one key named ``name`` (live, or deleted when ``deleted``), None, or ``AmbiguousKeyError`` listing the ids."""
+        matches = self.by_name(name, states=(DELETED,) if deleted else LIVE_STATES)
+        if not deleted:
+            matches = leave_out_approved(matches)
+        if len(matches) > 1:
+            raise AmbiguousKeyError(
+                f"{len(matches)} {'deleted ' if deleted else ''}keys are named {name!r} ({', '.join(sorted(k.get('id') for k in matches))}); "
+                "key names are not unique, so set key_id or aliases to say which one")
+        return matches[0] if matches else None
 
-        ``key_id`` wins, then the first alias, then the exact name (live keys,
-        or deleted ones when ``deleted``; more than one match raises
-        ``AmbiguousKeyError`` listing the ids), then the other aliases. With
-        ``thorough=False`` the other aliases are left out: a create that names
-        an alias held by another key is refused by the service, and the caller
-        then asks ``by_aliases`` — so a new key costs two reads, not one per alias.
-        """
+    def resolve(self, spec):
+        """The key a ``state=present`` task designates: by ``key_id``; else by its aliases, every one of which must
+        belong to the same key (``AliasConflict`` otherwise, before any write); else by exact name (``adopted`` when
+        the task names aliases no key holds: the key named so comes under management and gets them)."""
+        if spec.key_id:
+            return Resolution(self.get(spec.key_id, context=f"Reading {spec.label}"))
+        held = {}
+        for alias in spec.aliases or ():
+            if any(alias in (raw.get("aliases") or ()) for raw in held.values()):
+                held[alias] = next(raw for raw in held.values() if alias in (raw.get("aliases") or ()))
+                continue
+            found = self.get(alias, context=f"Reading the key with alias {alias}")
+            if found is not None:
+                held[alias] = found
+        holders = {raw["id"]: raw for raw in held.values()}
+        if len(holders) > 1:
+            owners = "; ".join(f"{alias} belongs to key {raw['id']} ({raw.get('name')!r})" for alias, raw in held.items())
+            raise AliasConflict(f"The aliases of this task belong to different keys: {owners}. An alias names one key; "
+                                "change the task's aliases (or move the alias: remove it from the other key first).")
+        if holders:
+            return Resolution(next(iter(holders.values())), held=held)
+        if spec.name:
+            named = self.one_named(spec.name)
+            if named is not None:
+                return Resolution(named, adopted=bool(spec.aliases))
+        return Resolution(None)
+
+    def locate(self, spec, deleted=False):
+        """The key ``spec`` designates for absent/restored/purged, or None: ``key_id``, else the first alias that
+        resolves, else the exact name (live keys, or deleted ones when ``deleted``)."""
         if spec.key_id:
             return self.get(spec.key_id, context=f"Reading {spec.label}")
-        aliases = list(spec.aliases or ())
-        if aliases:
-            found = self.get(aliases[0], context=f"Reading the key with alias {aliases[0]}")
-            if found is not None:
-                return found
-        if spec.name:
-            matches = self.by_name(spec.name, states=(DELETED,) if deleted else LIVE_STATES)
-            if len(matches) > 1:
-                raise AmbiguousKeyError(
-                    "%d %skeys are named %r (%s); key names are not unique, so set key_id or aliases to say which one"
-                    % (len(matches), "deleted " if deleted else "", spec.name, ", ".join(sorted(k.get("id") for k in matches))))
-            if matches:
-                return matches[0]
-        return self.by_aliases(aliases[1:]) if thorough else None
+        found = self.by_aliases(spec.aliases or ())
+        if found is not None:
+            return found
+        return self.one_named(spec.name, deleted=deleted) if spec.name else None
 
     def fetch(self, key_id):
         """The key as the service holds it now (a read-back after a change)."""
         return self.get(key_id, context=f"Reading key {key_id}")
-
-    def remember(self, raw):
-        """Learn about a key this run created or changed (nothing to do when every lookup asks the service)."""
-
-    def forget(self, raw):
-        """Learn that a key is gone (purged)."""
 
     def by_aliases(self, aliases):
         """The key holding the first of ``aliases`` that resolves, or None."""

@@ -338,8 +338,10 @@ def converge(module):
     try:
         outcome = service.converge(spec).result()
     except KeyConflict as exc:
-        module.fail_from(exc, diff=exc.diff)
-    result = dict(changed=outcome["changed"], actions=outcome["actions"], key=outcome["key"], diff=outcome["diff"])
+        module.fail_from(exc, diff=exc.diff, **(exc.partial or {}))
+    for warning in outcome["warnings"]:
+        module.warn(warning)
+    result = dict(changed=outcome["changed"], actions=outcome["actions"], key=outcome["key"], adopted=outcome["adopted"], diff=outcome["diff"])
     if outcome["msg"]:
         result["msg"] = outcome["msg"]
     module.exit_json(**result)

@@ -245,12 +245,13 @@ def converge(module):
     summary = summarize(results)
     diff = [dict(result.pop("diff"), before_header=result["item"], after_header=result["item"]) for result in results]
     extra = {"diff": [d for d in diff if d["before"] != d["after"]]}
+    changed = any(result["changed"] for result in results)  # a key that failed after a change counts
     if summary["failed"]:
         failed = [r["item"] for r in results if r["failed"]]
         module.fail_json("%d of %d keys failed: %s" % (len(failed), len(results), "; ".join(
-            f"{r['item']}: {r['msg']}" for r in results if r["failed"])), changed=summary["changed"] > 0,
+            f"{r['item']}: {r['msg']}" for r in results if r["failed"])), changed=changed,
             results=results, summary=summary, **extra)
-    module.exit_json(changed=summary["changed"] > 0, results=results, summary=summary, **extra)
+    module.exit_json(changed=changed, results=results, summary=summary, **extra)
 
 
 def main():

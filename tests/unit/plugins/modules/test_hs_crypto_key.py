@@ -27,7 +27,7 @@ def writes(hsc, mark):
     return [e for e in hsc.requests_since(mark) if e["write"]]
 
 
-def test_create_with_aliases_ring_and_policies_is_one_request(run, hsc):
+def test_create_with_aliases_ring_and_policies_is_one_write(run, hsc):
     hsc.kms("POST", "key_rings/payments")
     mark = hsc.mark()
     failed, result = run(name="payments-root", aliases=["payments-root", "payments-kek"], key_ring="payments",
@@ -41,8 +41,10 @@ def test_create_with_aliases_ring_and_policies_is_one_request(run, hsc):
     assert key["dual_auth_delete"]["enabled"] is True
     sent = hsc.requests_since(mark)
     assert [(e["method"], e["route"]) for e in sent if e["write"]] == [("POST", "POST /api/v2/keys_with_policy_overrides")]
-    # the lookup proves the key is new with two reads (the first alias, the name search); then the one create
-    assert [e["route"] for e in sent] == ["GET /api/v2/keys/<key_id>", "GET /api/v2/keys", "POST /api/v2/keys_with_policy_overrides"]
+    # the lookup proves the key is new and its aliases free (one read per alias, the name search), the ring is checked
+    # (as check mode checks it); then the one create
+    assert [e["route"] for e in sent] == ["GET /api/v2/keys/<key_id>", "GET /api/v2/keys/<key_id>", "GET /api/v2/keys",
+                                          "GET /api/v2/key_rings", "POST /api/v2/keys_with_policy_overrides"]
 
 
 @pytest.mark.parametrize("identity_args", [lambda key: {"key_id": key["id"]}, lambda key: {"aliases": ["k1-alias"]},
@@ -180,10 +182,12 @@ def test_restore_and_purge_follow_the_clock(run, hsc):
 
 
 def test_deleted_key_holding_the_alias_is_reported(run):
-    run(name="k9", aliases=["k9"])
+    failed, made = run(name="k9", aliases=["k9"])
     run(aliases=["k9"], state="absent")
-    failed, result = run(name="k9", aliases=["k9"])
-    assert failed and "is deleted; use state=restored" in result["msg"]
+    # issue 11: the message names the alias the deleted key holds, not the task's first alias
+    failed, result = run(name="k9-new", aliases=["k9-other", "k9"])
+    assert failed and "The alias k9 of this task belongs to key " + made["key"]["id"] in result["msg"]
+    assert "which is deleted: restore it (state=restored)" in result["msg"] and "k9-other" not in result["msg"]
 
 
 def test_lost_create_answer_does_not_duplicate(run, hsc):
@@ -209,9 +213,11 @@ def test_registrations_block_delete_and_are_named(run, hsc):
     crn = "crn:v1:bluemix:public:cloud-object-storage:global:a/acct:bucket:my-bucket"
     hsc.control("POST", "registrations", json={"instance_id": "8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b",
                                                "key_id": created["key"]["id"], "resource_crn": crn})
+    mark = hsc.mark()
     failed, result = run(aliases=["k10"], state="absent")
     assert failed and crn in result["msg"] and "force=true" in result["msg"]
-    assert result["error"]["codes"] == ["PROTECTED_RESOURCE_ERR"]
+    # refused after reading the registrations, before any write (check mode makes the same reads and fails alike)
+    assert writes(hsc, mark) == []
     failed, forced = run(aliases=["k10"], state="absent", force=True)
     assert not failed and forced["actions"] == ["delete"]
 
