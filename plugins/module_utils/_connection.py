@@ -50,6 +50,13 @@ def check_url(value, option):
     return value.rstrip("/")
 
 
+def host_of(url):
+    """The host of a URL, without its port (an IPv6 address keeps its brackets, as the transport names it)."""
+    netloc = url.split("://", 1)[-1].split("/", 1)[0]
+    match = HOST_PORT_RE.match(netloc)
+    return match.group(1) if match else netloc
+
+
 class Connection:
     """The common options, checked, and the clients built from them on demand."""
 
@@ -186,6 +193,9 @@ class Connection:
             other = "private" if self.endpoint_type == "public" else "public"
             raise ConfigurationError(f"The broker lists no {self.endpoint_type} kms endpoint for instance {self.instance.guid}; "
                                      f"try endpoint_type={other}")
+        if self.endpoint_type == "private":
+            # So that a failure to reach it says where a private endpoint can be reached from, whatever its name.
+            self.transport.private_hosts.add(host_of(url))
         return url
 
     @property

@@ -42,6 +42,10 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._version import COLL
 USER_AGENT = f"ibm.hs_crypto/{COLLECTION_VERSION}"
 IDEMPOTENT_METHODS = frozenset(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
 RETRY_AFTER_SECONDS_RE = re.compile(r"^[0-9]{1,9}\Z")
+HOST_PORT_OF_URL_RE = re.compile(r"^(https?)://(?:[^@/?#]*@)?(\[[^\]/]*\]|[^:/?#]+)(?::([0-9]+))?")
+ERRNO_TEXT_RE = re.compile(r"\[Errno -?[0-9]+\] ([^)\"'\]]+)")
+OBJECT_REPR_RE = re.compile(r"<[A-Za-z0-9_.]+ object at 0x[0-9a-fA-F]+>:?\s*")
+POOL_PREFIX_RE = re.compile(r"\b[A-Za-z]*Connection(?:Pool)?\(host='[^']*', port=[0-9]+\):\s*")
 
 
 class RetryPolicy:
@@ -146,6 +150,8 @@ class Transport:
         self.verify = ca_path if ca_path else bool(validate_certs)
         self.session.headers["User-Agent"] = USER_AGENT
         self.attempts = 0  # every HTTP attempt made, for tests and benchmarks
+        # Hosts known to be private endpoints although their names do not say so (endpoint_type=private), for messages.
+        self.private_hosts = set()
 
     def close(self):
         self.session.close()
@@ -185,7 +191,7 @@ class Transport:
                     attempt += 1
                     continue
                 raise TransportError(
-                    f"{method} {_path(url)} failed after {int(attempt + 1)} attempt(s): {_describe(exc, self.timeout)}",
+                    f"{method} {_path(url)} failed after {int(attempt + 1)} attempt(s): {self._describe(exc, url)}",
                     method=method, url=url, correlation_id=correlation_id)
             response = Response(raw.status_code, raw.headers, raw.content, correlation_id, method, url)
             if policy.retryable_status(raw.status_code) and attempt < policy.retries and (idempotent or raw.status_code == 429):
@@ -195,6 +201,18 @@ class Transport:
                     attempt += 1
                     continue
             return response
+
+    def _describe(self, exc, url):
+        """Why no answer came, naming the whole host (the library's text is clipped, never the host), and where a
+        private endpoint can be reached from."""
+        host, port = _host_port(url)
+        text = _describe(exc, self.timeout, host, port)
+        if isinstance(exc, requests_exceptions.ConnectionError) and (_looks_private(host) or host in self.private_hosts):
+            public = "the public IAM endpoint (leave iam_url unset)" if _path(url).startswith("/identity/") else \
+                "the public endpoint (endpoint_type=public)"
+            text += (f"; {host} is a private endpoint, reachable only from IBM Cloud's private network (a VPC or classic "
+                     f"infrastructure in IBM Cloud): from outside it, use {public}")
+        return text
 
     def _fits(self, deadline, wait):
         """Whether waiting ``wait`` seconds still leaves time for another attempt before the deadline."""
@@ -209,14 +227,59 @@ def _request_not_sent(exc):
     return "NewConnectionError" in text or "Connection refused" in text or "NameResolutionError" in text
 
 
-def _describe(exc, timeout):
+def _describe(exc, timeout, host, port):
+    where = f"{host}:{port}"
+    if isinstance(exc, requests_exceptions.ConnectTimeout):
+        return f"no connection to {where} within the timeout of {timeout} s (the timeout option bounds each request, retries included)"
     if isinstance(exc, requests_exceptions.Timeout):
         return f"no answer within the timeout of {timeout} s (the timeout option bounds each request, retries included)"
-    return _short(exc)
+    cause = _root_cause(exc)
+    text = str(cause)
+    if type(cause).__name__ == "NameResolutionError" or "Failed to resolve" in text or "Name or service not known" in text:
+        errno = ERRNO_TEXT_RE.search(text)
+        return f"the host name {host} could not be resolved" + (f" ({errno.group(1).strip()})" if errno else "")
+    if "Connection refused" in text:
+        return f"{where} refused the connection (nothing listens there, or a firewall rejects it)"
+    return f"could not reach {where}: {_short(cause)}"
+
+
+def _root_cause(exc):
+    """The innermost exception: requests wraps urllib3's MaxRetryError, whose ``reason`` is what happened."""
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        reason = getattr(exc, "reason", None)
+        if isinstance(reason, BaseException):
+            exc = reason
+        elif exc.args and isinstance(exc.args[0], BaseException):
+            exc = exc.args[0]
+        else:
+            break
+    return exc
+
+
+def _without_noise(text):
+    """The library's text without object reprs and connection-pool prefixes (they repeat the host, or say nothing)."""
+    text = OBJECT_REPR_RE.sub("", text)
+    return POOL_PREFIX_RE.sub("", text).strip()
+
+
+def _looks_private(host):
+    """IBM Cloud names its private endpoints ``private.<region>...`` or ``<service>.private.<region>...``."""
+    return "private" in host.lower().split(".")
+
+
+def _host_port(url):
+    match = HOST_PORT_OF_URL_RE.match(url or "")
+    if not match:
+        return url, ""
+    port = match.group(3) or ("80" if match.group(1).lower() == "http" else "443")
+    return match.group(2), port
 
 
 def _short(exc):
-    text = str(exc)
+    """The library's text for ``exc``, without its noise, clipped (hosts are named by the caller, whole)."""
+    text = _without_noise(str(exc))
     return text if len(text) <= 300 else text[:297] + "..."
 
 

@@ -213,3 +213,21 @@ def test_redirects_are_not_followed(transport, session):
 
 def test_user_agent_names_the_collection():
     assert Transport(session=FakeSession()).session.headers["User-Agent"].startswith("ibm.hs_crypto/")
+
+
+def test_unresolvable_host_is_named_whole_without_the_library_noise(sleeps):
+    host = "private.us-south.kms.cloud.ibm." + "x" * 60 + ".invalid"  # RFC 2606: never resolves, no DNS traffic leaves
+    transport = Transport(sleep=sleeps.append, retry_policy=RetryPolicy(retries=0))
+    with pytest.raises(TransportError) as err:
+        transport.send("GET", f"https://{host}:8443/api/v2/keys?limit=1")
+    message = str(err.value)
+    assert message.startswith(f"GET /api/v2/keys failed after 1 attempt(s): the host name {host} could not be resolved")
+    assert "reachable only from IBM Cloud's private network" in message
+    assert "Pool(" not in message and "object at" not in message and not message.endswith("...")
+
+
+def test_private_hosts_given_by_the_caller_get_the_hint_too(sleeps):
+    transport = Transport(sleep=sleeps.append, retry_policy=RetryPolicy(retries=0))
+    transport.private_hosts.add("kms.example.invalid")
+    with pytest.raises(TransportError, match=r"example\.invalid could not be resolved.*reachable only from IBM Cloud's private network"):
+        transport.send("GET", "https://kms.example.invalid/api/v2/keys")

@@ -4,6 +4,8 @@
 
 import importlib
 import json
+import re
+import socket
 import time
 
 import pytest
@@ -69,3 +71,58 @@ def test_refused_valid_token_without_api_key_keeps_the_access_advice(run_module,
     assert "refused the iam_token, and no api_key was given" in result["msg"]
     assert f"Check that the token's identity has access to instance {INSTANCE_A}" in result["msg"]
     assert forged not in json.dumps(result)
+
+
+# -- 2. connection and DNS failures: the whole host, and for a private endpoint where it can be reached from ---------
+def closed_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def hosts_named(message, start):
+    """Every host-like word in ``message`` that begins with ``start`` (a clipped host would show up as a shorter one)."""
+    return set(re.findall(re.escape(start) + r"[A-Za-z0-9.-]*", message))
+
+
+@pytest.mark.parametrize("host", ["private.eu-de.kms.cloud.ibm.invalid",
+                                  "private.eu-de.kms.cloud.ibm." + "a-rather-long-label-of-an-internal-zone." * 4 + "invalid"])
+def test_unresolvable_private_host_is_named_whole_with_where_it_is_reachable_from(run_module, hsc, host):
+    failed, result = run_module(module_main("hs_crypto_key_info"), hsc.args(endpoint=f"https://{host}", alias="any-key", retries=0))
+    assert failed
+    assert hosts_named(result["msg"], "private.eu-de") == {host}
+    assert f"the host name {host} could not be resolved" in result["msg"]
+    assert "reachable only from IBM Cloud's private network" in result["msg"] and "endpoint_type=public" in result["msg"]
+    assert "object at 0x" not in result["msg"] and "HTTPSConnectionPool" not in result["msg"]
+
+
+def test_unresolvable_public_host_gets_no_private_network_hint(run_module, hsc):
+    failed, result = run_module(module_main("hs_crypto_key_info"), hsc.args(endpoint="https://eu-de.kms.cloud.ibm.invalid", alias="any-key", retries=0))
+    assert failed and "the host name eu-de.kms.cloud.ibm.invalid could not be resolved" in result["msg"]
+    assert "private network" not in result["msg"]
+
+
+def test_closed_port_is_named_with_host_and_port(run_module, hsc):
+    port = closed_port()
+    failed, result = run_module(module_main("hs_crypto_key_info"), hsc.args(endpoint=f"http://127.0.0.1:{port}", alias="any-key", retries=1))
+    assert failed
+    assert f"GET /api/v2/keys/any-key failed after 2 attempt(s): 127.0.0.1:{port} refused the connection" in result["msg"]
+    assert "private network" not in result["msg"] and "HTTPConnectionPool" not in result["msg"]
+
+
+def test_unreachable_private_endpoint_of_endpoint_type_private_says_where_it_is_reachable_from(run_module, hsc, monkeypatch):
+    """The broker's private kms endpoint need not start with ``private.``: endpoint_type=private is enough for the hint."""
+    port = closed_port()
+    monkeypatch.setitem(hsc.server.state.endpoints, "private", f"https://127.0.0.1:{port}")
+    args = hsc.args(endpoint=None, broker_url=hsc.url, region="us-south", endpoint_type="private", alias="any-key", retries=0)
+    failed, result = run_module(module_main("hs_crypto_key_info"), args)
+    assert failed
+    assert f"127.0.0.1:{port} refused the connection" in result["msg"]
+    assert "reachable only from IBM Cloud's private network" in result["msg"] and "endpoint_type=public" in result["msg"]
+
+
+def test_unresolvable_private_iam_points_to_the_public_iam(run_module, hsc):
+    args = hsc.args(token=False, iam_url="https://private.iam.cloud.ibm.invalid", alias="any-key", retries=0)
+    failed, result = run_module(module_main("hs_crypto_key_info"), args)
+    assert failed and "the host name private.iam.cloud.ibm.invalid could not be resolved" in result["msg"]
+    assert "reachable only from IBM Cloud's private network" in result["msg"] and "leave iam_url unset" in result["msg"]
