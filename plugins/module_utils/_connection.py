@@ -18,8 +18,8 @@ import re
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import AuthorizedSender, KmsClient
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import (
-    CRN_SERVICE_OF, ENDPOINT_TYPES, SERVICE_CHOICES, SERVICE_OF_CRN, broker_url_for, check_region, discover_endpoints,
-    key_protect_endpoints, parse_instance_id)
+    CRN_SERVICE_OF, ENDPOINT_TYPES, HPCS_REGIONS, KEY_PROTECT_REGIONS, SERVICE_CHOICES, SERVICE_OF_CRN, broker_url_for, check_region,
+    discover_endpoints, key_protect_endpoints, parse_instance_id)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, Redactor, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._iam import TokenProvider
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import RetryPolicy, Transport
@@ -122,6 +122,11 @@ class Connection:
             verb = "derive" if self.service == "key_protect" else "discover"
             raise ConfigurationError(f"region is required to {verb} the endpoint of instance {self.instance.guid} (or give endpoint, or an "
                                      "instance CRN that carries the region)")
+        if self.discovers and not self.options.get("broker_url") and self.region in KEY_PROTECT_REGIONS:
+            # Its broker host does not exist: say so before any request rather than report a DNS failure.
+            raise ConfigurationError(
+                f"Hyper Protect Crypto Services is not offered in region {self.region}, only Key Protect is; for a Key Protect "
+                f"instance set service: key_protect (or give its CRN, which names the service kms). HPCS regions: {', '.join(HPCS_REGIONS)}")
 
     def require_api_key(self):
         if not self.options.get("api_key"):

@@ -127,3 +127,18 @@ def test_key_protect_needs_a_region_or_an_endpoint():
     given = Connection(options(region=None, service="key_protect", endpoint="https://kp.example.test"))
     given.require_instance()
     assert given.kms_url() == "https://kp.example.test" and not given.discovers
+
+
+@pytest.mark.parametrize("overrides", [dict(region="ca-mon"), dict(region="in-che", service="hs_crypto"),
+                                       dict(region=None, instance_id=f"crn:v1:bluemix:public:hs-crypto:jp-osa:a/x:{GUID}::")])
+def test_hpcs_in_a_key_protect_only_region_is_refused_before_any_request(overrides):
+    connection = Connection(options(**overrides))
+    with pytest.raises(ConfigurationError, match="Hyper Protect Crypto Services is not offered in region .*set service: key_protect"):
+        connection.kms_url()
+    assert connection._transport is None  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("overrides", [dict(region="ca-mon", service="key_protect"), dict(region="ca-mon", endpoint="https://kms.example.test"),
+                                       dict(region="ca-mon", broker_url="https://broker.example.test")])
+def test_key_protect_only_region_is_fine_for_key_protect_a_given_endpoint_or_broker(overrides):
+    Connection(options(**overrides)).require_instance()

@@ -126,3 +126,36 @@ def test_unresolvable_private_iam_points_to_the_public_iam(run_module, hsc):
     failed, result = run_module(module_main("hs_crypto_key_info"), args)
     assert failed and "the host name private.iam.cloud.ibm.invalid could not be resolved" in result["msg"]
     assert "reachable only from IBM Cloud's private network" in result["msg"] and "leave iam_url unset" in result["msg"]
+
+
+# -- 3. a region where HPCS is not offered, without service ---------------------------------------------------------
+@pytest.mark.parametrize("module_name", ["hs_crypto_key_info", "hs_crypto_endpoint_info", "hs_crypto_key"])
+@pytest.mark.parametrize("region", ["ca-mon", "jp-osa"])
+def test_region_without_hpcs_suggests_key_protect_before_any_request(run_module, hsc, module_name, region):
+    # retries=0: were the check missing, the broker host of that region would be looked up once, not five times.
+    args = hsc.args(token=False, endpoint=None, region=region, retries=0, timeout=5,
+                    **{"hs_crypto_key_info": {"alias": "any-key"}, "hs_crypto_key": {"name": "any-key"}}.get(module_name, {}))
+    mark = hsc.mark()
+    failed, result = run_module(module_main(module_name), args)
+    assert failed
+    assert f"Hyper Protect Crypto Services is not offered in region {region}" in result["msg"]
+    assert "service: key_protect" in result["msg"]
+    assert hsc.requests_since(mark, service=None) == []
+
+
+def test_hpcs_crn_in_a_key_protect_only_region_is_refused_too(run_module, hsc):
+    crn = f"crn:v1:bluemix:public:hs-crypto:ca-mon:a/acct:{INSTANCE_A}::"
+    mark = hsc.mark()
+    failed, result = run_module(module_main("hs_crypto_key_info"), hsc.args(token=False, endpoint=None, instance_id=crn, alias="any-key",
+                                                                                        retries=0, timeout=5))
+    assert failed and "not offered in region ca-mon" in result["msg"]
+    assert hsc.requests_since(mark, service=None) == []
+
+
+def test_key_protect_only_region_works_with_service_key_protect_or_a_broker_url(run_module, hsc):
+    failed, result = run_module(module_main("hs_crypto_endpoint_info"), hsc.args(token=False, endpoint=None, region="ca-mon",
+                                                                                 service="key_protect"))
+    assert not failed and result["kms_url"] == "https://ca-mon.kms.cloud.ibm.com"
+    failed, result = run_module(module_main("hs_crypto_endpoint_info"), hsc.args(token=False, endpoint=None, region="ca-mon",
+                                                                                 broker_url=hsc.url))
+    assert not failed and result["discovered"] is True
