@@ -16,12 +16,14 @@ AAD never appear in a message.
 import datetime
 import re
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, HsCryptoError, TransportError, shown
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, HsCryptoError, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import (
     ENCRYPTION_ALGORITHMS, ROOT_KEY_SIZES, check_alias, decode_base64, format_rfc3339, parse_key_id, parse_rfc3339)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import KeyFinder, is_deleted, key_result, key_type
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._safe_write import SafeWriter
 
 ROTATION_PAUSE = datetime.timedelta(hours=1)
+NEW_VERSION = "(new version)"  # what a check-mode diff shows for the version a rotation would make
 MAX_AGE_DAYS = 36500  # a century: beyond it the age condition means nothing (and dates overflow)
 MAX_WRAP_PLAINTEXT = 4096  # base64 characters (https://cloud.ibm.com/apidocs/hs-crypto, "Wrap a key")
 MAX_AAD_ITEMS = 126
@@ -116,10 +118,11 @@ class RotateRequest:
 class KeyRotator:
     """Rotates a root key when asked (or when its current version is old enough); check mode predicts without writing."""
 
-    def __init__(self, kms, check_mode=False, now=None):
+    def __init__(self, kms, check_mode=False, now=None, sleep=None):
         self.kms = kms
         self.check_mode = check_mode
         self.finder = KeyFinder(kms)
+        self.writer = SafeWriter(kms, sleep=sleep)
         self._now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
 
     def rotate(self, request):
@@ -174,32 +177,35 @@ class KeyRotator:
         return (f"Key {key_id} was rotated at {last}; the service allows one rotation per hour, so it can be rotated again from {allowed}")
 
     def _send(self, raw, request):
+        """Rotate through the safe writer: after a lost answer or a 5xx, a new key version means it happened (never re-sent)."""
         key_id = raw["id"]
+        context = f"Rotating key {key_id}"
+
+        def rotated():
+            after = self.finder.get(key_id, context=f"Reading key {key_id} after its rotation")
+            return after is not None and version_of(after)["id"] != version_of(raw)["id"], after
+
         try:
-            result = self.kms.request("POST", f"keys/{key_id}/actions/rotate", body=request.body(), key_ring=raw.get("keyRingID"),
-                                      prefer="return=representation", context=f"Rotating key {key_id}")
+            written = self.writer.write(
+                lambda: self.kms.request("POST", f"keys/{key_id}/actions/rotate", body=request.body(), key_ring=raw.get("keyRingID"),
+                                         prefer="return=representation", context=context),
+                rotated, context, sends=1)
         except ApiError as exc:
             if exc.has_code("KEY_ROTATION_NOT_PERMITTED"):
                 why = (self._too_soon(key_id, raw.get("lastRotateDate")) if raw.get("lastRotateDate") else
                        f"Key {key_id} was rotated less than an hour ago; the service allows one rotation per hour")
                 exc.message = f"{why}. {exc.message}"
-                raise
-            if exc.status < 500:
-                raise
-            return self._after_lost_answer(raw, exc)
-        except TransportError as exc:
-            return self._after_lost_answer(raw, exc)
-        after = result.resource
+            raise
+        after = written.observed
+        if written.result is not None:
+            try:
+                after = written.result.resource
+            except ApiError:
+                after = None
         if not after or "keyVersion" not in after or "state" not in after:
-            after = self.finder.get(key_id, context=f"Reading key {key_id} after its rotation")
+            after = self.writer.read(lambda: self.finder.get(key_id, context=f"Reading key {key_id} after its rotation"),
+                                     f"Reading key {key_id} after its rotation")
         return after
-
-    def _after_lost_answer(self, raw, exc):
-        """The answer was lost or the service failed: the rotation happened if the key has a new version (never re-sent)."""
-        after = self.finder.get(raw["id"], context=f"Reading key {raw['id']} after a failed rotation")
-        if after is not None and version_of(after)["id"] != version_of(raw)["id"]:
-            return after
-        raise exc
 
 
 def rotate_result(outcome):
@@ -209,7 +215,8 @@ def rotate_result(outcome):
         "key": key_result(outcome["after"]),
         "previous_version": outcome["previous_version"],
         "key_version": outcome["key_version"],
-        "diff": {"before": {"key_version": version_of(outcome["before"])["id"]}, "after": {"key_version": outcome["key_version"]["id"]}},
+        "diff": {"before": {"key_version": version_of(outcome["before"])["id"]},
+                 "after": {"key_version": outcome["key_version"]["id"] or NEW_VERSION}},
     }
     if outcome["msg"]:
         result["msg"] = outcome["msg"]

@@ -11,9 +11,10 @@ Shared by ``hs_crypto_key_ring`` and ``hs_crypto_key_ring_info``. The service
 has no "get one ring" request, so a ring is found in the listing (every page).
 """
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, HsCryptoError, TransportError
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, HsCryptoError
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import check_key_ring
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import is_deleted
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._safe_write import SafeWriter
 
 DEFAULT_RING = "default"
 
@@ -50,9 +51,10 @@ def find_ring(kms, ring_id):
 class KeyRingService:
     """Creates and deletes key rings; ``check_mode`` sends reads only and predicts the outcome."""
 
-    def __init__(self, kms, check_mode=False):
+    def __init__(self, kms, check_mode=False, sleep=None):
         self.kms = kms
         self.check_mode = check_mode
+        self.writer = SafeWriter(kms, sleep=sleep)
 
     @staticmethod
     def _outcome(before, after):
@@ -69,15 +71,16 @@ class KeyRingService:
         if self.check_mode:
             return self._outcome(None, {"id": ring_id})
         context = f"Creating key ring {ring_id}"
-        try:
-            self.kms.request("POST", f"key_rings/{ring_id}", context=context)
-        except (ApiError, TransportError) as exc:
-            # A ring created meanwhile (409) or an answer lost on the way: the ring may exist now; look again.
-            if isinstance(exc, ApiError) and exc.status != 409 and exc.status < 500:
-                raise
-            if find_ring(self.kms, ring_id) is None:
-                raise
-        return self._outcome(None, find_ring(self.kms, ring_id) or {"id": ring_id})
+
+        def made():
+            ring = find_ring(self.kms, ring_id)
+            return ring is not None, ring
+
+        # A ring created meanwhile (409) or an answer lost on the way: the ring may exist now; the writer looks again.
+        written = self.writer.write(lambda: self.kms.request("POST", f"key_rings/{ring_id}", context=context), made, context,
+                                    conflict_may_be_done=True)
+        after = written.observed or self.writer.read(lambda: find_ring(self.kms, ring_id), f"Reading key ring {ring_id} after creating it")
+        return self._outcome(None, after or {"id": ring_id})
 
     def absent(self, ring_id, force=False):
         current = find_ring(self.kms, ring_id)

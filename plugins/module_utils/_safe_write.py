@@ -78,13 +78,16 @@ class SafeWriter:
                 self._sleep(self.policy.backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def write(self, send, applied, context, conflict_may_be_done=False):
+    def write(self, send, applied, context, conflict_may_be_done=False, sends=None):
         """Send ``send()`` (returning a ``KmsResult``) until it is known to be applied; return a ``Written``.
 
         ``applied()`` reads the service and returns ``(done, observed)``: whether the change shows, and what was read.
         With ``conflict_may_be_done`` a 409 is checked the same way (a change that a lost answer already made is
         refused as a conflict when sent again); when the read shows the change, the write counts as made.
+        ``sends`` caps the sends of this write below ``attempts`` (1: never sent again, e.g. a rotation, which the
+        service allows once an hour: a second rotation cannot be told from the first).
         """
+        limit = min(self.attempts, sends or self.attempts)
         attempt = 0
         while True:
             attempt += 1
@@ -103,6 +106,6 @@ class SafeWriter:
                         f"{context}: the service accepted the change (HTTP {exc.status}) but its answer could not be read, and "
                         "the change does not show yet. Run the task again: it converges without sending the change twice.",
                         status=exc.status, correlation_id=exc.correlation_id, method=exc.method, url=exc.url)
-                if conflict or attempt >= self.attempts:
+                if conflict or attempt >= limit:
                     raise
                 self._sleep(self.policy.backoff(attempt - 1))

@@ -13,7 +13,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible_collections.ibm.hs_crypto.plugins.module_utils import _key_service as key_service, _transport as transport
+from ansible_collections.ibm.hs_crypto.plugins.module_utils import _key_service as key_service, _safe_write as safe_write, _transport as transport
 
 TESTS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 if TESTS_DIR not in sys.path:
@@ -72,7 +72,7 @@ class WaitRecorder:
 def waits(monkeypatch):
     """The pauses the module under test asked for, in seconds (none of them is slept)."""
     recorder = WaitRecorder()
-    for module in (transport, key_service):
+    for module in (transport, key_service, safe_write):
         monkeypatch.setattr(module, "time", recorder)
     return recorder
 

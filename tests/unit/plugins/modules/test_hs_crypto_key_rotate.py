@@ -52,7 +52,7 @@ def test_rotate_now_then_the_hourly_limit(rotate, hsc):
     assert not failed and check["changed"] and check["rotated"]
     assert check["key_version"] == {"id": None, "creation_date": None}
     assert check["previous_version"]["id"] == key["id"]
-    assert check["diff"] == {"before": {"key_version": key["id"]}, "after": {"key_version": None}}
+    assert check["diff"] == {"before": {"key_version": key["id"]}, "after": {"key_version": "(new version)"}}  # issue 11: a placeholder, not null
     assert writes(hsc, mark) == []
 
     mark = hsc.mark()
