@@ -35,7 +35,7 @@ NUMERIC_OFFSET_RE = re.compile(r"([+-]\d{2})(\d{2})$")
 def key_reference(key_id=None, alias=None):
     """The path reference of one key (its UUID, or an alias) and how to name it in messages."""
     if key_id:
-        ref = parse_key_id(key_id)
+        ref = parse_key_id(key_id, alias_option="alias")
         return ref, f"key {ref}"
     if alias:
         return check_alias(alias, "alias"), f"key with alias {alias}"

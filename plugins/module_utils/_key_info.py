@@ -36,7 +36,7 @@ class KeyQuery:
 
     def __init__(self, key_id=None, alias=None, name=None, search=None, key_states=None, type=None,  # pylint: disable=redefined-builtin
                  key_ring=None, include=None):
-        self.key_id = parse_key_id(key_id) if key_id else None
+        self.key_id = parse_key_id(key_id, alias_option="alias") if key_id else None
         self.alias = check_alias(alias, "alias") if alias else None
         self.name = check_text(name, "name", 2, 90) if name else None
         if search is not None and not 1 <= len(search) <= MAX_SEARCH:

@@ -61,8 +61,14 @@ def check_key_ring(ring, option="key_ring"):
     return ring
 
 
-def parse_key_id(value, option="key_id"):
-    """A key UUID, or a key CRN (``crn:...:key:<uuid>``) reduced to its UUID."""
+def parse_key_id(value, option="key_id", alias_option=None):
+    """A key UUID, or a key CRN (``crn:...:key:<uuid>``) reduced to its UUID.
+
+    ``alias_option`` is the option that finds a key by alias in the calling module (``alias`` in the single-key
+    modules); by default the ``aliases`` next to ``option`` (``crypto_keys[3].key_id`` -> ``crypto_keys[3].aliases``).
+    """
+    if alias_option is None:
+        alias_option = (option[:-len("key_id")] if option.endswith("key_id") else "") + "aliases"
     text = (value or "").strip()
     if text.startswith("crn:"):
         segments = text.split(":")
@@ -70,7 +76,7 @@ def parse_key_id(value, option="key_id"):
             return segments[9].lower()
         raise ConfigurationError(f"{option}: a key CRN must end in ':key:<key UUID>'")
     if not UUID_RE.match(text):
-        raise ConfigurationError(f"{option} must be a key UUID or a key CRN (got {shown(value)}); to find a key by alias use aliases")
+        raise ConfigurationError(f"{option} must be a key UUID or a key CRN (got {shown(value)}); to find a key by alias use {alias_option}")
     return text.lower()
 
 
@@ -187,31 +193,65 @@ class KeySpec:
         return spec
 
     def check(self, prefix=""):
+        """Check every rule; all the problems found are reported together, in one ``ConfigurationError``."""
+        problems = self.problems(prefix)
+        if problems:
+            raise ConfigurationError("; ".join(problems))
+        return self
+
+    def problems(self, prefix=""):
+        """Every problem of this spec (messages naming ``prefix`` + the option and the rule); [] when there is none.
+
+        Each rule is checked on its own, so one run reports all the mistakes of an entry, not the first one only.
+        """
         def opt(name):
             return prefix + name
 
+        found = []
+        for rule in (self._check_state, self._check_key_id, self._check_texts, self._check_aliases, self._check_key_ring,
+                     self._check_expiration, self._check_rotation, self._check_material, self._check_combinations):
+            try:
+                rule(opt)
+            except ConfigurationError as exc:
+                found.append(str(exc))
+        return found
+
+    def _check_state(self, opt):
         if self.state not in KEY_STATES:
             raise ConfigurationError(f"{opt('state')} must be one of {', '.join(KEY_STATES)}")
+
+    def _check_key_id(self, opt):
         if self.key_id is not None:
             self.key_id = parse_key_id(self.key_id, opt("key_id"))
-        if self.name is not None:
-            check_text(self.name, opt("name"), 2, 90)
-        if self.description is not None:
-            check_text(self.description, opt("description"), 2, 240)
+
+    def _check_texts(self, opt):
+        problems = []
+        for field, low, high in (("name", 2, 90), ("description", 2, 240)):
+            if getattr(self, field) is not None:
+                try:
+                    check_text(getattr(self, field), opt(field), low, high)
+                except ConfigurationError as exc:
+                    problems.append(str(exc))
         if self.type is not None and self.type not in KEY_TYPES:
-            raise ConfigurationError(f"{opt('type')} must be one of {', '.join(KEY_TYPES)}")
-        self._check_aliases(opt)
+            problems.append(f"{opt('type')} must be one of {', '.join(KEY_TYPES)}")
+        if problems:
+            raise ConfigurationError("; ".join(problems))
+
+    def _check_key_ring(self, opt):
         if self.key_ring is not None:
             check_key_ring(self.key_ring, opt("key_ring"))
-        if self.expiration_date is not None:
-            moment = parse_rfc3339(self.expiration_date, opt("expiration_date"))
-            self.expiration_date = format_rfc3339(moment)
-            if self.state == "present" and moment <= datetime.datetime.now(datetime.timezone.utc):
-                # The service refuses a past date (INVALID_FIELD_ERR); check mode must not predict a create it would refuse.
-                raise ConfigurationError(f"{opt('expiration_date')} {self.expiration_date} is in the past: the service accepts only "
-                                         "a future expiration date (leave expiration_date out of the task for a key that has expired)")
-        self._check_rotation(opt)
-        self._check_material(opt)
+
+    def _check_expiration(self, opt):
+        if self.expiration_date is None:
+            return
+        moment = parse_rfc3339(self.expiration_date, opt("expiration_date"))
+        self.expiration_date = format_rfc3339(moment)
+        if self.state == "present" and moment <= datetime.datetime.now(datetime.timezone.utc):
+            # The service refuses a past date (INVALID_FIELD_ERR); check mode must not predict a create it would refuse.
+            raise ConfigurationError(f"{opt('expiration_date')} {self.expiration_date} is in the past: the service accepts only "
+                                     "a future expiration date (leave expiration_date out of the task for a key that has expired)")
+
+    def _check_combinations(self, opt):
         if self.state != "present" and not (self.key_id or self.aliases or self.name):
             raise ConfigurationError(f"state={self.state} needs {opt('key_id')}, {opt('aliases')} or {opt('name')} to find the key")
         if self.state == "present" and not (self.key_id or self.aliases or self.name):
@@ -220,17 +260,22 @@ class KeySpec:
             raise ConfigurationError(f"{opt('cancel_deletion')} is only valid with state=present")
         if self.purge_aliases and self.aliases is None:
             raise ConfigurationError(f"{opt('purge_aliases')} needs {opt('aliases')} (use aliases: [] to remove every alias)")
-        return self
 
     def _check_aliases(self, opt):
         if self.aliases is None:
             return
         if len(self.aliases) > MAX_ALIASES:
             raise ConfigurationError(f"{opt('aliases')}: a key can have at most {int(MAX_ALIASES)} aliases (got {len(self.aliases)})")
+        problems = []
         for alias in self.aliases:
-            check_alias(alias, opt("aliases"))
+            try:
+                check_alias(alias, opt("aliases"))
+            except ConfigurationError as exc:
+                problems.append(str(exc))
         if len(set(self.aliases)) != len(self.aliases):
-            raise ConfigurationError(f"{opt('aliases')}: the same alias is listed twice")
+            problems.append(f"{opt('aliases')}: the same alias is listed twice")
+        if problems:
+            raise ConfigurationError("; ".join(problems))
 
     def _check_rotation(self, opt):
         if self.rotation is None:

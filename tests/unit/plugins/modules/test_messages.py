@@ -159,3 +159,32 @@ def test_key_protect_only_region_works_with_service_key_protect_or_a_broker_url(
     failed, result = run_module(module_main("hs_crypto_endpoint_info"), hsc.args(token=False, endpoint=None, region="ca-mon",
                                                                                  broker_url=hsc.url))
     assert not failed and result["discovered"] is True
+
+
+# -- 4. the key_id hint names the alias option the module really has ------------------------------------------------
+@pytest.mark.parametrize("module_name, extra, option", [
+    ("hs_crypto_key", {}, "aliases"),
+    ("hs_crypto_key", {"state": "absent"}, "aliases"),
+    ("hs_crypto_key_info", {}, "alias"),
+    ("hs_crypto_key_rotate", {}, "alias"),
+    ("hs_crypto_key_wrap", {}, "alias"),
+    ("hs_crypto_key_registrations_info", {}, "alias"),
+])
+def test_key_id_that_is_an_alias_names_the_modules_alias_option(run_module, hsc, module_name, extra, option):
+    args = hsc.args(key_id="payments-root", **extra)
+    mark = hsc.mark()
+    failed, result = run_module(module_main(module_name), args)
+    assert failed
+    hint = re.search(r"to find a key by alias use ([\w\[\].]+)", result["msg"])
+    assert hint and hint.group(1) == option, result["msg"]
+    assert hsc.requests_since(mark, service=None) == []
+
+
+def test_batch_entry_key_id_that_is_an_alias_names_the_entrys_aliases(run_module, hsc):
+    args = hsc.args(crypto_keys=[{"name": "ok-key"}, {"key_id": "payments-root"}])
+    mark = hsc.mark()
+    failed, result = run_module(module_main("hs_crypto_key_batch"), args)
+    assert failed and "crypto_keys[1].key_id" in result["msg"]
+    hint = re.search(r"to find a key by alias use ([\w\[\].]+)", result["msg"])
+    assert hint and hint.group(1) == "crypto_keys[1].aliases", result["msg"]
+    assert hsc.requests_since(mark, service=None) == []
