@@ -12,7 +12,7 @@ description:
   - Pass the token to later tasks as O(iam_token) (for example through C(module_defaults)) so that each task does not
     ask IAM again. Give O(api_key) along with it, and a task that meets an expired token obtains a fresh one.
   - "The task result contains the token. B(Set C(no_log: true) on the task), or the token is shown in the output
-    and written to logs."
+    and written to logs. Without it, the module warns."
 author:
   - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
@@ -115,6 +115,9 @@ def obtain(module):
     module.connection.require_api_key()
     token = module.connection.tokens.refresh()
     expires_in = token.expiration - token.issued_at if (token.expiration and token.issued_at) else None
+    if not module.no_log:
+        module.warn("This task returns a secret, an IAM access token, and has no 'no_log: true': set it on the task, or the token "
+                    "is shown in the output and written to logs and to any callback or AWX job output.")
     module.exit_json(
         changed=False,
         iam_token=token.access_token,

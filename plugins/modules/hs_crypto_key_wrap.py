@@ -16,7 +16,7 @@ description:
   - V(rewrap) re-wraps O(ciphertext) with the root key's latest version without returning the DEK.
   - "B(The results are secrets.) RV(plaintext) is the data key in the clear, and anyone holding RV(ciphertext) and access to the
     root key can unwrap it. Put C(no_log: true) on the task, or the data key is shown in the output and written to logs and to
-    any callback or AWX job output. Do not write the results to files that others can read."
+    any callback or AWX job output. Do not write the results to files that others can read. Without C(no_log), the module warns."
   - The module never reports a change - these operations read the root key and change nothing on the service.
 author:
   - ibm.hs_crypto contributors (@ibm-hs-crypto)
@@ -180,6 +180,9 @@ ARGUMENT_SPEC = dict(
 def operate(module):
     request = WrapRequest.from_params(module.params)
     result = run_wrap(module.kms, request)
+    if not module.no_log:
+        module.warn("This task returns secrets (the data key in plaintext, the wrapped key in ciphertext) and has no 'no_log: true': "
+                    "set it on the task, or they are shown in the output and written to logs and to any callback or AWX job output.")
     invocation = module.keep_outputs_intact([result["plaintext"], result["ciphertext"]])
     if invocation is not None:
         result["invocation"] = invocation

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._iam import decode_jwt_claims
 from hpcs_emulator.testing import ALICE_API_KEY, get_token  # the modules' conftest puts tests/ on sys.path
 
@@ -188,3 +189,54 @@ def test_batch_entry_key_id_that_is_an_alias_names_the_entrys_aliases(run_module
     hint = re.search(r"to find a key by alias use ([\w\[\].]+)", result["msg"])
     assert hint and hint.group(1) == "crypto_keys[1].aliases", result["msg"]
     assert hsc.requests_since(mark, service=None) == []
+
+
+# -- 5. modules that return secrets warn when their task has no no_log ----------------------------------------------
+KEY_TYPE = "application/vnd.ibm.kms.key+json"
+
+
+def secret_module_args(hsc, module_name):
+    if module_name == "hs_crypto_iam_token":
+        return {"api_key": ALICE_API_KEY, "iam_url": hsc.url}
+    body = {"metadata": {"collectionType": KEY_TYPE, "collectionTotal": 1},
+            "resources": [{"type": KEY_TYPE, "name": "wrapper", "extractable": False, "aliases": ["wrapper"]}]}
+    assert hsc.kms("POST", "keys", json=body).status_code == 201
+    return hsc.args(alias="wrapper")
+
+
+@pytest.fixture
+def fresh_warnings():
+    """Ansible keeps module warnings in a process-wide store that only the end of a module process empties; in-process runs
+    must empty it, or a warning of an earlier test shows up in this one's result."""
+    store = getattr(ansible_warnings, "_global_warnings", None)
+    if store is not None:
+        store.clear()
+
+
+def warning_texts(result):
+    """The warnings of a result as text: strings before ansible-core 2.19, records (with ``msg``) since."""
+    return [w if isinstance(w, str) else json.dumps(w) for w in result.get("warnings", [])]
+
+
+def secrets_of(result, args):
+    return [value for value in (result.get("iam_token"), result.get("plaintext"), result.get("ciphertext"), args.get("api_key"),
+                                args.get("iam_token")) if value]
+
+
+@pytest.mark.parametrize("module_name", ["hs_crypto_key_wrap", "hs_crypto_iam_token"])
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_secret_results_without_no_log_warn_without_the_secret(run_module, hsc, module_name, check_mode, fresh_warnings):
+    args = secret_module_args(hsc, module_name)
+    failed, result = run_module(module_main(module_name), args, check_mode=check_mode)
+    assert not failed, result.get("msg")
+    warnings = [w for w in warning_texts(result) if "no_log" in w]
+    assert len(warnings) == 1 and "no_log: true" in warnings[0] and "secret" in warnings[0]
+    assert len(secrets_of(result, args)) >= 2 and not any(secret in warnings[0] for secret in secrets_of(result, args))
+
+
+@pytest.mark.parametrize("module_name", ["hs_crypto_key_wrap", "hs_crypto_iam_token"])
+def test_secret_results_with_no_log_do_not_warn(run_module, hsc, module_name, fresh_warnings):
+    args = dict(secret_module_args(hsc, module_name), _ansible_no_log=True)
+    failed, result = run_module(module_main(module_name), args)
+    assert not failed, result.get("msg")
+    assert not [w for w in warning_texts(result) if "no_log" in w]
