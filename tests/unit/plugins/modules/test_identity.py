@@ -5,8 +5,11 @@
 any request (it used to be reduced to its UUID silently, so absent reported ok while the key lived on elsewhere)."""
 
 import importlib
+import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import parse_instance_id
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError
@@ -70,3 +73,119 @@ def test_instance_id_must_be_an_instance_crn(value):
 def test_instance_crn_is_accepted():
     ref = parse_instance_id(f"crn:v1:bluemix:public:kms:us-south:a/acct:{INSTANCE_A}::")
     assert (ref.guid, ref.region, ref.service) == (INSTANCE_A, "us-south", "kms")
+
+
+# -- aliases, adoption, names, concurrent twins ------------------------------------------------------------------
+
+KEY_MEDIA = "application/vnd.ibm.kms.key+json"
+
+
+def make_key(hsc, **resource):
+    body = {"metadata": {"collectionType": KEY_MEDIA, "collectionTotal": 1}, "resources": [dict({"type": KEY_MEDIA}, **resource)]}
+    response = hsc.kms("POST", "keys", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["resources"][0]
+
+
+def key_main():
+    from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_key
+    return hs_crypto_key.main
+
+
+def writes(hsc, mark):
+    return [e for e in hsc.requests_since(mark) if e["method"] != "GET"]
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_aliases_held_by_different_keys_fail_before_any_write(run_module, hsc, check_mode):
+    first = make_key(hsc, name="first", aliases=["alias-a"])
+    second = make_key(hsc, name="second", aliases=["alias-b"])
+    args = hsc.args(name="first", aliases=["alias-a", "alias-b"])
+    mark = hsc.mark()
+    failed, result = run_module(key_main(), args, check_mode=check_mode)
+    assert failed
+    assert f"alias-a belongs to key {first['id']}" in result["msg"] and f"alias-b belongs to key {second['id']}" in result["msg"]
+    assert writes(hsc, mark) == []
+
+
+def test_adoption_by_name_is_said(run_module, hsc):
+    existing = make_key(hsc, name="legacy-root")
+    failed, result = run_module(key_main(), hsc.args(name="legacy-root", aliases=["legacy-root-alias"]))
+    assert not failed, result["msg"]
+    assert result["adopted"] is True and result["key"]["id"] == existing["id"]
+    assert result["actions"] == ["add_alias:legacy-root-alias"]
+    warnings = json.dumps(result["warnings"])  # strings before ansible-core 2.19, records since
+    assert "adopted" in warnings and existing["id"] in warnings
+    # the next run finds it by the alias: nothing adopted any more
+    failed, again = run_module(key_main(), hsc.args(name="legacy-root", aliases=["legacy-root-alias"]))
+    assert not failed and again["adopted"] is False and not again["changed"]
+
+
+@pytest.mark.parametrize("name", ["ends-with-comma,", "a,b", ",leading", "  padded  ", "two,,", ",,", "x,", "not:this", "exact:name:y"])
+def test_names_the_search_cannot_express_are_found_exactly(run_module, hsc, name):
+    from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_key_info
+    decoy = name.replace(",", "").strip()  # a key whose name the service's search would confuse with it
+    make_key(hsc, name=decoy + "-decoy" if decoy == name or len(decoy) < 2 else decoy)
+    failed, created = run_module(key_main(), hsc.args(name=name))
+    assert not failed and created["changed"], created.get("msg")
+    failed, again = run_module(key_main(), hsc.args(name=name))
+    assert not failed and not again["changed"] and again["key"]["id"] == created["key"]["id"]
+    failed, info = run_module(hs_crypto_key_info.main, hsc.args(name=name))
+    assert not failed and [k["id"] for k in info["crypto_keys"]] == [created["key"]["id"]]
+
+
+def test_younger_twin_under_dual_authorization_is_set_for_deletion(run_module, hsc):
+    """Concurrent name-only creates while the instance's dual authorization policy is on: the run that made the younger
+    twin cannot delete it alone; it must not fail, must converge on the oldest key, and approve its twin's deletion."""
+    from hpcs_emulator.testing import BOB_API_KEY
+    policy = {"metadata": {"collectionType": "application/vnd.ibm.kms.policy+json", "collectionTotal": 1},
+              "resources": [{"policy_type": "dualAuthDelete", "policy_data": {"enabled": True}}]}
+    assert hsc.kms("PUT", "instance/policies", params={"policy": "dualAuthDelete"}, json=policy).status_code in (200, 204)
+    oldest = make_key(hsc, name="racy-dual")
+    hsc.control("POST", "clock", json={"advance": 5})
+    empty = {"metadata": {"collectionType": KEY_MEDIA, "collectionTotal": 0}, "resources": []}
+    # the lookup does not see the older twin yet, as when a concurrent run creates it meanwhile
+    hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "GET", "path": "^/api/v2/keys$", "status": 200,
+                                                   "body": empty, "times": 1}]})
+    failed, result = run_module(key_main(), hsc.args(name="racy-dual"))
+    assert not failed, result.get("msg")
+    assert result["changed"] and result["key"]["id"] == oldest["id"]
+    own = result["actions"][1].split(":", 1)[1]
+    assert result["actions"][:3] == ["create", f"approve_deletion_of_concurrent_twin:{own}", f"adopt:{oldest['id']}"]
+    assert "another identity must delete it" in result["msg"] and own in result["msg"]
+    twin = hsc.kms("GET", f"keys/{own}").json()["resources"][0]
+    assert twin["dualAuthDelete"]["keySetForDeletion"] is True and twin["state"] == 1
+    # later runs, by this identity or another, converge on the oldest key too (the approved twin is no candidate)
+    for identity in (None, BOB_API_KEY):
+        args = hsc.args(name="racy-dual") if identity is None else hsc.args(identity=identity, name="racy-dual")
+        failed, later = run_module(key_main(), args)
+        assert not failed, later.get("msg")
+        assert later["key"]["id"] == oldest["id"] and not later["changed"]
+    # the second identity completes the deletion the message asks for
+    failed, deleted = run_module(key_main(), hsc.args(identity=BOB_API_KEY, key_id=own, state="absent"))
+    assert not failed and deleted["actions"] == ["delete"]
+
+
+# Names the service allows: 2 to 90 characters, no control characters (the reference states no character set), with
+# the characters that are special to the service's search (comma, colon, blanks) drawn often.
+NAME_CHARACTERS = st.one_of(st.sampled_from(list(",:  -_.")), st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")))
+
+
+# Endings the search treats specially come up as often as any other.
+NAMES = st.builds(lambda core, end: (core + end)[-90:], st.text(NAME_CHARACTERS, min_size=1, max_size=88),
+                  st.sampled_from(["", ",", ",,", " ", ", "])).filter(lambda name: len(name) >= 2)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(name=NAMES)
+def test_property_every_allowed_name_is_found_exactly(run_module, hsc, name):
+    """Issue 11 item 4, as a property: create, re-run unchanged, info finds exactly one — for any allowed name."""
+    from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_key_info
+    hsc.server.state.reset()
+    hsc.forget_tokens()
+    failed, created = run_module(key_main(), hsc.args(name=name))
+    assert not failed and created["changed"], created.get("msg")
+    failed, again = run_module(key_main(), hsc.args(name=name))
+    assert not failed and not again["changed"] and again["key"]["id"] == created["key"]["id"]
+    failed, info = run_module(hs_crypto_key_info.main, hsc.args(name=name))
+    assert not failed and [k["id"] for k in info["crypto_keys"]] == [created["key"]["id"]]
