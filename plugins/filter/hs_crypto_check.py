@@ -8,10 +8,17 @@ The hs_crypto_instance role runs several modules in a row (token, discovery, key
 module checks only its own options. This filter runs every check those modules would run - Ansible's argument
 specs, then the collection's rules - so that the role refuses bad variables before the first request, and never
 applies part of what was declared.
+
+Every problem is reported, not the first one only, and in the terms of the user who declared the data: the role's
+variable, the entry's index and the key it declares (``hs_crypto_instance_keys[2] (payments-root).aliases``), not
+the option of the module the role passes it to (``crypto_keys[0].aliases``).
 """
+
+import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._connection import Connection
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError
@@ -21,39 +28,123 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_rings import ch
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import key_argument_spec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import common_argument_spec
 
+# What messages call each part of the input: the hs_crypto_instance role's variables, unless the input's `names` says otherwise.
+DEFAULT_NAMES = {"keys": "hs_crypto_instance_keys", "shared_keys": "hs_crypto_instance_shared_keys",
+                 "key_rings": "hs_crypto_instance_key_rings", "policies": "hs_crypto_instance_policies",
+                 "connection": "hs_crypto_instance_"}
 
-def _checked(problems, spec, params, check):
+
+def _validated(spec, params, where, problems):
+    """Ansible's argument-spec check of ``params``; the validated parameters, or None after adding the problems."""
     try:
         result = ArgumentSpecValidator(spec).validate(params)
     except TypeError as exc:  # ansible-core raises on a scalar given for a dict with suboptions
-        problems.append(str(exc))
+        problems.append(f"{where}: {exc}")
+        return None
+    if not result.error_messages:
+        return result.validated_parameters
+    for error in result.errors:
+        if isinstance(error, UnsupportedError):
+            problems.append(f"{where}: unknown option(s) {error.msg}")
+        else:
+            problems.append(f"{where}: {error.msg}")
+    return None
+
+
+def _connection_namer(prefix):
+    """A function that writes a message about connection options with the user's names for them (``timeout`` ->
+    ``hs_crypto_instance_timeout``, ``instance_id`` -> ``hs_crypto_instance_id``)."""
+    options = sorted(common_argument_spec(), key=len, reverse=True)
+    names = dict((option, prefix + (option[len("instance_"):] if option.startswith("instance_") else option)) for option in options)
+    # Options whose name has an underscore are replaced wherever they stand; one-word options (region, endpoint, ...)
+    # only where a message uses them as a name: at its start, quoted, or before "=".
+    pattern = re.compile(r"(?<![\w.])(%s)(?![\w])|^(%s)\b|'(%s)'|\b(%s)(?==)" % tuple(
+        "|".join(re.escape(option) for option in group) for group in (
+            [option for option in options if "_" in option], options, options, options)))
+
+    def rename(message):
+        def replace(match):
+            option = next(group for group in match.groups() if group)
+            text = names[option]
+            return f"'{text}'" if match.group(0).startswith("'") else text
+        return pattern.sub(replace, message)
+    return rename
+
+
+def entry_name(name, index, entry):
+    """``hs_crypto_instance_keys[2] (payments-root)``: the variable, the index, and the key the entry declares (its name,
+    else its first alias, else its key_id)."""
+    text = f"{name}[{int(index)}]"
+    if isinstance(entry, dict):
+        aliases = entry.get("aliases")
+        shown_as = entry.get("name") or (aliases[0] if isinstance(aliases, list) and aliases else None) or entry.get("key_id")
+        if isinstance(shown_as, str) and shown_as:
+            text += f" ({shown_as})"
+    return text
+
+
+def _connection_problems(params):
+    """Every problem of the connection options: Connection stops at its first, so each option is also checked alone."""
+    found = []
+    for options in [params] + [{option: value} for option, value in params.items()]:
+        try:
+            Connection(dict(options))
+        except ConfigurationError as exc:
+            if str(exc) not in found:
+                found.append(str(exc))
+    return found
+
+
+def _check_keys(entries, name, problems):
+    """Each entry: the key module's argument spec, then the collection's rules (all problems of all entries), then that no
+    two entries the argument spec accepted designate one key."""
+    if not isinstance(entries, list):
+        problems.append(f"{name} must be a list of keys (got {type(entries).__name__})")
         return
-    if result.error_messages:
-        problems.extend(result.error_messages)
-        return
-    try:
-        check(result.validated_parameters)
-    except ConfigurationError as exc:
-        problems.append(str(exc))
+    accepted, names = [], []
+    for index, entry in enumerate(entries):
+        where = entry_name(name, index, entry)
+        if not isinstance(entry, dict):
+            problems.append(f"{where} must be a dictionary with the options of ibm.hs_crypto.hs_crypto_key (got {type(entry).__name__})")
+            continue
+        checked = _validated(key_argument_spec(), entry, where, problems)
+        if checked is not None:
+            accepted.append(checked)
+            names.append(where)
+    parse_specs(accepted, names=names, problems=problems)
 
 
 def hs_crypto_check(declared):
-    """Problems (messages naming the option and the rule) with ``{connection, keys, key_rings, policies}``; [] when none."""
+    """Problems (messages naming the variable or option and the rule) with ``{connection, keys, shared_keys, key_rings,
+    policies}``; [] when there is none."""
     if not isinstance(declared, dict):
-        raise AnsibleFilterError("hs_crypto_check expects a dictionary with connection, keys, key_rings and policies")
+        raise AnsibleFilterError("hs_crypto_check expects a dictionary with connection, keys, shared_keys, key_rings and policies")
+    names = dict(DEFAULT_NAMES, **(declared.get("names") or {}))
     problems = []
     connection = dict((name, value) for name, value in (declared.get("connection") or {}).items() if value is not None)
-    _checked(problems, common_argument_spec(), connection, Connection)
-    if declared.get("keys"):
-        _checked(problems, {"crypto_keys": dict(type="list", elements="dict", options=key_argument_spec())},
-                 {"crypto_keys": declared["keys"]}, lambda params: parse_specs(params["crypto_keys"]))
-    for index, ring in enumerate(declared.get("key_rings") or []):
+    connection_problems = []
+    params = _validated(common_argument_spec(), connection, "connection", connection_problems)
+    if params is not None:
+        connection_problems.extend(_connection_problems(params))
+    rename = _connection_namer(names["connection"])
+    problems.extend(rename(message[len("connection: "):] if message.startswith("connection: ") else message)
+                    for message in connection_problems)
+    for part in ("shared_keys", "keys"):
+        if declared.get(part):
+            _check_keys(declared[part], names[part], problems)
+    rings = declared.get("key_rings") or []
+    for index, ring in enumerate(rings if isinstance(rings, list) else []):
         try:
-            check_ring_id(ring.get("id") if isinstance(ring, dict) else None, f"hs_crypto_instance_key_rings[{int(index)}].id")
+            check_ring_id(ring.get("id") if isinstance(ring, dict) else None, f"{names['key_rings']}[{int(index)}].id")
         except ConfigurationError as exc:
             problems.append(str(exc))
     if declared.get("policies"):
-        _checked(problems, POLICY_ARGUMENT_SPEC, declared["policies"], PolicySpec.from_params)
+        params = _validated(POLICY_ARGUMENT_SPEC, declared["policies"], names["policies"], problems)
+        if params is not None:
+            try:
+                PolicySpec.from_params(params)
+            except ConfigurationError as exc:
+                problems.append(f"{names['policies']}: {exc}")
     return problems
 
 

@@ -148,3 +148,110 @@ def test_the_valid_set_is_accepted(run_module, hsc, role_vars):
 
 def test_the_table_is_large_enough():
     assert len(CASES) >= 30
+
+
+# --- The role's own check (tasks/main.yml runs the hs_crypto_check filter before any request) -------------------------
+
+def role_check(variables):
+    """The problems the role's first task reports, computed as tasks/main.yml computes them."""
+    from ansible_collections.ibm.hs_crypto.plugins.filter.hs_crypto_check import hs_crypto_check
+
+    connection = dict((option, variables.get("hs_crypto_instance_" + option.replace("instance_", ""))) for option in CONNECTION
+                      if option != "api_key")
+    return hs_crypto_check({"connection": connection, "keys": variables.get("hs_crypto_instance_keys", []),
+                            "shared_keys": variables.get("hs_crypto_instance_shared_keys", []),
+                            "key_rings": variables.get("hs_crypto_instance_key_rings", []),
+                            "policies": variables.get("hs_crypto_instance_policies", {})})
+
+
+def test_every_problem_of_a_run_is_reported_at_once_in_the_role_variables_terms():
+    variables = dict(DEFAULTS, hs_crypto_instance_id="instance-a", hs_crypto_instance_region="us-south", hs_crypto_instance_timeout=0,
+                     hs_crypto_instance_keys=[
+                         key(name="good-key", aliases=["good-key"]),
+                         key(name="k", aliases=["short-name"]),
+                         key(name="payments-root", aliases=["keys", "payments root"], rotation={"interval_month": 13}),
+                         key(name="colourful", aliases=["colourful"], colour="red"),
+                         key(name="good-key", aliases=["good-key-2"]),
+                     ],
+                     hs_crypto_instance_shared_keys=[key(name="backup-root", aliases=["backup root"])],
+                     hs_crypto_instance_key_rings=[{"id": "ring a"}],
+                     hs_crypto_instance_policies={"allowed_network": "everywhere"})
+    problems = role_check(variables)
+    text = "\n".join(problems)
+    expected = [
+        "hs_crypto_instance_id must be",
+        "hs_crypto_instance_timeout must be greater than 0",
+        "hs_crypto_instance_keys[1] (k).name",
+        "hs_crypto_instance_keys[2] (payments-root).aliases: 'keys' is a reserved word",
+        "hs_crypto_instance_keys[2] (payments-root).aliases: 'payments root' is not a valid alias",
+        "hs_crypto_instance_keys[2] (payments-root).rotation.interval_month",
+        "hs_crypto_instance_keys[3] (colourful): unknown option(s) colour",
+        "hs_crypto_instance_keys[0] (good-key) and hs_crypto_instance_keys[4] (good-key) both designate the name 'good-key'",
+        "hs_crypto_instance_shared_keys[0] (backup-root).aliases",
+        "hs_crypto_instance_key_rings[0].id",
+        "hs_crypto_instance_policies: ",
+    ]
+    for fragment in expected:
+        assert fragment in text, f"{fragment!r} not reported in:\n{text}"
+    # In the role's terms only: never the batch module's option, never a bare connection option name.
+    assert "crypto_keys[" not in text
+    assert not any(problem.startswith(("timeout", "instance_id")) for problem in problems)
+
+
+def test_a_valid_declaration_has_no_problem(hsc, role_vars):
+    role_vars["hs_crypto_instance_shared_keys"] = [key(name="backup-root", aliases=["backup-root"])]
+    assert role_check(role_vars) == []
+
+
+def test_the_filter_imports_no_module():
+    """The filter takes the instance-policy argument spec from module_utils, not from the module."""
+    path = os.path.join(ROLE, "..", "..", "plugins", "filter", "hs_crypto_check.py")
+    with open(path, encoding="utf-8") as handle:
+        assert "plugins.modules" not in handle.read()
+
+
+# --- Shared keys: hs_crypto_instance_shared_keys merged with hs_crypto_instance_keys ----------------------------------
+
+def merged(shared, own):
+    from ansible_collections.ibm.hs_crypto.plugins.filter.hs_crypto_merge_keys import hs_crypto_merge_keys
+
+    return hs_crypto_merge_keys(shared, own)
+
+
+SHARED = [{"name": "backup-root", "aliases": ["backup-root"], "rotation": {"interval_month": 12}},
+          {"name": "audit-root", "aliases": ["audit-root"]}]
+
+
+def test_a_host_without_keys_of_its_own_gets_the_shared_keys():
+    assert merged(SHARED, []) == SHARED
+    assert merged(SHARED, None) == SHARED
+
+
+def test_a_host_entry_for_the_same_key_replaces_the_shared_entry():
+    own = [{"name": "backup-root", "aliases": ["backup-root"], "rotation": {"interval_month": 3}},
+           {"name": "payments-root", "aliases": ["payments-root"]}]
+    assert merged(SHARED, own) == [SHARED[1]] + own
+
+
+@pytest.mark.parametrize("own_entry", [
+    pytest.param({"aliases": ["audit-root", "other"]}, id="alias-in-common"),
+    pytest.param({"name": "audit-root"}, id="same-name"),
+])
+def test_any_shared_identity_in_common_is_the_same_key(own_entry):
+    assert merged(SHARED, [own_entry]) == [SHARED[0], own_entry]
+
+
+def test_a_key_id_entry_does_not_replace_by_name():
+    """An entry with key_id is found by it (the name is not its identity, as in hs_crypto_key_batch)."""
+    own = [{"key_id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "name": "audit-root"}]
+    assert merged(SHARED, own) == SHARED + own
+
+
+def test_the_role_converges_the_merged_keys():
+    """tasks/main.yml passes the merged list to the batch module, and checks both variables."""
+    with open(os.path.join(ROLE, "tasks", "main.yml"), encoding="utf-8") as handle:
+        tasks = handle.read()
+    assert "crypto_keys: \"{{ hs_crypto_instance_declared_keys }}\"" in tasks
+    assert "'shared_keys': hs_crypto_instance_shared_keys" in tasks
+    assert "hs_crypto_merge_keys(hs_crypto_instance_keys)" in load("vars", "main.yml")["hs_crypto_instance_declared_keys"]
+    assert MAIN_OPTIONS["hs_crypto_instance_shared_keys"]["options"] == MAIN_OPTIONS["hs_crypto_instance_keys"]["options"]
