@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import pytest
 
@@ -12,6 +13,7 @@ TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 if TESTS_DIR not in sys.path:
     sys.path.insert(0, TESTS_DIR)
 
+from hpcs_emulator import clock as clock_module  # noqa: E402 pylint: disable=wrong-import-position
 from hpcs_emulator.server import EmulatorServer  # noqa: E402 pylint: disable=wrong-import-position
 from hpcs_emulator.testing import BOB_API_KEY, EVE_API_KEY, INSTANCE_C, KmsClient  # noqa: E402 pylint: disable=wrong-import-position
 
@@ -22,10 +24,32 @@ def emulator_server():
         yield server
 
 
+class FrozenTime:
+    """Stands in for the ``time`` module of ``hpcs_emulator.clock``: the real time the test started at, never moving.
+
+    The emulator clock is real time plus an offset. With real time moving, a test that moves the clock to just
+    before a limit (``advance(3599)`` after a rotation limited to one per hour) would pass or fail depending on how
+    long its requests took. Frozen, only the test moves the clock, so no test depends on the machine's speed.
+    """
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'real_clock: the emulator clock follows real time during this test')
+
+
 @pytest.fixture
-def emu(emulator_server):
-    """The shared emulator, reset (keys, log, faults, clock) before the test."""
+def emu(emulator_server, request, monkeypatch):
+    """The shared emulator, reset (keys, log, faults, clock) before the test; its clock stands still (see FrozenTime)
+    unless the test is marked ``real_clock``."""
     emulator_server.state.reset()
+    if request.node.get_closest_marker('real_clock') is None:
+        monkeypatch.setattr(clock_module, 'time', FrozenTime(time.time()))
     return emulator_server
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
+import pytest
 import requests
 
 from hpcs_emulator.clock import parse_rfc3339
@@ -113,6 +115,22 @@ def test_clock(emu):
     bad = requests.post(emu.http_url + '/_emulator/clock', json={'advance': 'soon'}, timeout=10)
     assert bad.status_code == 400
     assert requests.post(emu.http_url + '/_emulator/clock', json={'set': 'never'}, timeout=10).status_code == 400
+
+
+def test_the_clock_moves_only_when_the_test_moves_it(alice, emu):
+    """The emulator's clock stands still in these tests (conftest), so a slow machine cannot carry a test across a limit."""
+    first = alice.new_key('first')
+    time.sleep(1.1)  # a slow machine: more than a second between two requests
+    assert alice.new_key('second')['creationDate'] == first['creationDate']
+    _control(emu, 'POST', 'clock', json={'advance': 1})
+    assert alice.new_key('third')['creationDate'] > first['creationDate']
+
+
+@pytest.mark.real_clock
+def test_real_clock_marker_lets_the_clock_follow_real_time(alice, emu):
+    first = alice.new_key('first')
+    time.sleep(1.1)
+    assert alice.new_key('second')['creationDate'] > first['creationDate']
 
 
 def test_created_keys_use_the_clock(alice, emu):
