@@ -177,7 +177,8 @@ class KeyRotator:
         return (f"Key {key_id} was rotated at {last}; the service allows one rotation per hour, so it can be rotated again from {allowed}")
 
     def _send(self, raw, request):
-        """Rotate through the safe writer: after a lost answer or a 5xx, a new key version means it happened (never re-sent)."""
+        """Rotate through the safe writer: after a lost answer or a 5xx, a new key version means it happened; without one it
+        is sent again (safe: the service refuses a second rotation within the hour, and that refusal is checked too)."""
         key_id = raw["id"]
         context = f"Rotating key {key_id}"
 
@@ -189,7 +190,7 @@ class KeyRotator:
             written = self.writer.write(
                 lambda: self.kms.request("POST", f"keys/{key_id}/actions/rotate", body=request.body(), key_ring=raw.get("keyRingID"),
                                          prefer="return=representation", context=context),
-                rotated, context, sends=1)
+                rotated, context, conflict_may_be_done=True)
         except ApiError as exc:
             if exc.has_code("KEY_ROTATION_NOT_PERMITTED"):
                 why = (self._too_soon(key_id, raw.get("lastRotateDate")) if raw.get("lastRotateDate") else

@@ -10,7 +10,7 @@ import threading
 from .errors import KmsError, reason_phrase
 
 SERVICES = ('kms', 'iam', 'broker', 'any')
-RULE_FIELDS = ('service', 'method', 'path', 'status', 'retry_after', 'body', 'delay', 'drop', 'after', 'times', 'rate', 'seed')
+RULE_FIELDS = ('service', 'method', 'path', 'status', 'retry_after', 'body', 'delay', 'drop', 'after', 'times', 'rate', 'seed', 'skip')
 MAX_DELAY = 300
 
 
@@ -63,6 +63,10 @@ class FaultRule:  # pylint: disable=too-many-instance-attributes
         if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
             raise FaultError('"times" must be a positive integer')
         self.remaining = times
+        skip = spec.get('skip', 0)
+        if isinstance(skip, bool) or not isinstance(skip, int) or skip < 0:
+            raise FaultError('"skip" must be a whole number (matching requests let through before the rule fires)')
+        self.skip = skip
         self.rate = _number(spec, 'rate', 0, 1)
         self.seed = spec.get('seed')
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, (int, str))):
@@ -89,6 +93,8 @@ class FaultRule:  # pylint: disable=too-many-instance-attributes
     def decide(self) -> bool:
         """Count a matching request and say whether the fault fires for it."""
         self.matched += 1
+        if self.matched <= self.skip:
+            return False
         if self.rate is not None and self._random.random() >= self.rate:
             return False
         self.applied += 1
@@ -105,7 +111,7 @@ class FaultRule:  # pylint: disable=too-many-instance-attributes
             result['body'] = self.body
         if self.delay:
             result['delay'] = self.delay
-        result.update({'drop': self.drop, 'after': self.after, 'remaining': self.remaining,
+        result.update({'drop': self.drop, 'after': self.after, 'skip': self.skip, 'remaining': self.remaining,
                        'matched': self.matched, 'applied': self.applied})
         return result
 
