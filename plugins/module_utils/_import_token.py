@@ -104,6 +104,8 @@ def run_import_token(kms, request, check_mode=False):
             if exc.has_code("IMPORT_TOKEN_EXPIRED_ERR") or exc.status == 409:
                 exc.message += (" (there is no usable import token: none was created, it expired, or it was retrieved "
                                 "max_allowed_retrievals times; create a new one with state=present)")
+            if request.create:
+                exc.partial = {"changed": True, "created": True}  # the token was created before the retrieval failed
             raise
         retrieved = answer.data
         if not (isinstance(retrieved, dict) and isinstance(retrieved.get("payload"), str) and isinstance(retrieved.get("nonce"), str)):

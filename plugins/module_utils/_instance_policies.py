@@ -17,8 +17,9 @@ import copy
 from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import envelope
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, shown
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, HsCryptoError, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import POLICY_MEDIA_TYPE
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._safe_write import SafeWriter
 
 # option name -> policy_type of the service, in the order results list them.
 POLICY_TYPES = (("dual_auth_delete", "dualAuthDelete"), ("allowed_network", "allowedNetwork"),
@@ -165,9 +166,10 @@ def managed_view(records):
 class InstancePolicyService:
     """Compares the set policies with the instance's and writes only those that differ (``PUT ?policy=<type>``)."""
 
-    def __init__(self, kms, check_mode=False):
+    def __init__(self, kms, check_mode=False, sleep=None):
         self.kms = kms
         self.check_mode = check_mode
+        self.writer = SafeWriter(kms, sleep=sleep)
 
     def converge(self, spec):
         before = read_policies(self.kms)
@@ -192,10 +194,22 @@ class InstancePolicyService:
         warnings = []
         after = predicted
         if writes and not self.check_mode:
-            for policy_type, data in writes:
+            done = []
+            for (policy_type, data), action, option in zip(writes, actions, [OPTION_OF[policy_type] for policy_type, dummy in writes]):
                 body = envelope(POLICY_MEDIA_TYPE, [{"policy_type": policy_type, "policy_data": data}])
-                self.kms.request("PUT", "instance/policies", params={"policy": policy_type}, body=body,
-                                 context=f"Setting the instance policy {policy_type}")
+                context = f"Setting the instance policy {policy_type}"
+
+                def shows(option=option):
+                    return self._desired(option, spec.wanted[option], read_policies(self.kms).get(option)) is None, None
+
+                try:
+                    self.writer.write(lambda body=body, policy_type=policy_type, context=context: self.kms.request(
+                        "PUT", "instance/policies", params={"policy": policy_type}, body=body, context=context), shows, context)
+                except HsCryptoError as exc:
+                    if done:  # the policies set before this one are set: say so
+                        exc.partial = {"changed": True, "actions": list(done)}
+                    raise
+                done.append(action)
             try:
                 after = read_policies(self.kms)
             except ApiError as exc:

@@ -183,3 +183,28 @@ def test_create_answer_without_the_key_and_a_read_back_that_misses_by_name(run_m
     assert not failed, result.get("msg")
     assert result["changed"] and result["key"]["name"] == "w-name-only"
     assert len(writes_to(hsc, mark, "POST", "^/api/v2/keys$")) == 1
+
+
+def test_instance_policy_failure_after_a_write_reports_it(run_module, hsc):
+    from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_instance_policy
+    hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "PUT", "path": "instance/policies", "status": 400,
+                                                   "skip": 1, "times": 1}]})
+    failed, result = run_module(hs_crypto_instance_policy.main, hsc.args(dual_auth_delete=True, metrics=True))
+    assert failed and result["changed"] is True and len(result["actions"]) == 1
+
+
+def test_instance_policy_lost_answer_is_not_sent_twice(run_module, hsc):
+    from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_instance_policy
+    hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "PUT", "path": "instance/policies", "drop": True,
+                                                   "after": True, "times": 1}]})
+    mark = hsc.mark()
+    failed, result = run_module(hs_crypto_instance_policy.main, hsc.args(retries=0, metrics=True))
+    assert not failed and result["changed"], result.get("msg")
+    assert len(writes_to(hsc, mark, "PUT", "instance/policies")) == 1
+
+
+def test_import_token_retrieval_failure_after_the_create_reports_it(run_module, hsc):
+    from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_import_token
+    hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "GET", "path": "import_token", "status": 400, "times": 1}]})
+    failed, result = run_module(hs_crypto_import_token.main, hsc.args(state="present", retrieve=True))
+    assert failed and result["changed"] is True and result["created"] is True
