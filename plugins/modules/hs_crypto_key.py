@@ -314,6 +314,13 @@ actions:
   type: list
   elements: str
   sample: [create]
+adopted:
+  description:
+    - True when the key was found by its name while no key had the task's aliases, so this existing key came under
+      management and got them (a warning says so too). False otherwise.
+  returned: success
+  type: bool
+  sample: false
 msg:
   description: Explanation of a two-person step (dual authorization), when there is one.
   returned: when relevant

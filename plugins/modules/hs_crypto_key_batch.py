@@ -172,13 +172,22 @@ results:
       type: str
       sample: present
     changed:
-      description: Whether this key changed (or would, in check mode).
+      description: Whether this key changed (or would, in check mode); also true for a key that failed after a change was made.
       type: bool
     failed:
       description: Whether converging this key failed.
       type: bool
+    adopted:
+      description: As RV(ibm.hs_crypto.hs_crypto_key#module:adopted) (absent for a key that failed).
+      type: bool
+      returned: when the key did not fail
+    warnings:
+      description: Warnings about this key (an adopted key, for example).
+      type: list
+      elements: str
+      returned: when there are any
     actions:
-      description: What was done to this key, as RV(ibm.hs_crypto.hs_crypto_key#module:actions).
+      description: What was done to this key, as RV(ibm.hs_crypto.hs_crypto_key#module:actions), also when it failed afterwards.
       type: list
       elements: str
       sample: [create]
@@ -246,11 +255,13 @@ def converge(module):
     diff = [dict(result.pop("diff"), before_header=result["item"], after_header=result["item"]) for result in results]
     extra = {"diff": [d for d in diff if d["before"] != d["after"]]}
     changed = any(result["changed"] for result in results)  # a key that failed after a change counts
+    for result in results:
+        for warning in result.get("warnings", ()):
+            module.warn(f"{result['item']}: {warning}")
     if summary["failed"]:
-        failed = [r["item"] for r in results if r["failed"]]
-        module.fail_json("%d of %d keys failed: %s" % (len(failed), len(results), "; ".join(
-            f"{r['item']}: {r['msg']}" for r in results if r["failed"])), changed=changed,
-            results=results, summary=summary, **extra)
+        failures = "; ".join(f"{r['item']}: {r['msg']}" for r in results if r["failed"])
+        module.fail_json(f"{summary['failed']} of {len(results)} keys failed: {failures}", changed=changed,
+                         results=results, summary=summary, **extra)
     module.exit_json(changed=changed, results=results, summary=summary, **extra)
 
 

@@ -244,3 +244,12 @@ def test_check_mode_looks_up_every_alias(run, hsc):
     failed, first = run(name="holder2", aliases=["held2"])
     failed, result = run(check_mode=True, name="holder2", aliases=["new2", "held2"])
     assert not failed and result["actions"] == ["add_alias:new2"] and result["key"]["id"] == first["key"]["id"]
+
+
+def test_immutable_message_says_no_description_not_none(run):
+    """Issue 11: messages print "no description", never Python's None."""
+    run(name="k-plain", aliases=["k-plain"])
+    failed, result = run(aliases=["k-plain"], description="added later", expiration_date="2099-01-01T00:00:00Z")
+    assert failed
+    assert "description (the key has no description, the task wants 'added later')" in result["msg"]
+    assert "the key has no expiration date" in result["msg"] and "None" not in result["msg"]
