@@ -197,12 +197,7 @@ class KeyRotator:
                        f"Key {key_id} was rotated less than an hour ago; the service allows one rotation per hour")
                 exc.message = f"{why}. {exc.message}"
             raise
-        after = written.observed
-        if written.result is not None:
-            try:
-                after = written.result.resource
-            except ApiError:
-                after = None
+        after = written.resource("keyVersion", "state")
         if not after or "keyVersion" not in after or "state" not in after:
             after = self.writer.read(lambda: self.finder.get(key_id, context=f"Reading key {key_id} after its rotation"),
                                      f"Reading key {key_id} after its rotation")

@@ -98,13 +98,7 @@ def absent(service, spec):
             exc.message = f"{exc.message}. {registration_blocker(service, key_id, spec.force) or ''}".rstrip(". ") + "."
         raise
     outcome.actions.append("delete")
-    after = None
-    if written.result is not None:
-        try:
-            after = written.result.resource
-        except ApiError:
-            after = None
-    outcome.after = after if after and "state" in after else (written.observed or service.read_back(key_id))
+    outcome.after = written.resource("id", "state") or service.read_back(key_id)
     service.learned(outcome.after)
     return outcome
 
@@ -139,14 +133,8 @@ def restored(service, spec):
                            "from 30 seconds after its deletion: run the task again a little later)")
         raise
     outcome.actions.append("restore")
-    after = None
-    if written.result is not None:
-        try:
-            after = written.result.resource
-        except ApiError:
-            after = None
     try:
-        outcome.after = after if after and "state" in after else service.read_back(key_id)
+        outcome.after = written.resource("id", "state") or service.read_back(key_id)
     except HsCryptoError as exc:
         raise with_partial(exc, outcome)
     service.learned(outcome.after)

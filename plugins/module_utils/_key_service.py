@@ -23,7 +23,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiEr
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import decode_base64, parse_rfc3339
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_steps import enabled_steps, plan
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import (
-    KEY_MEDIA_TYPE, KeyFinder, approved_for_deletion, dual_auth, is_deleted, key_result, key_type, managed_view)
+    KEY_MEDIA_TYPE, KeyFinder, approved_for_deletion, is_deleted, key_result, key_type, managed_view)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._safe_write import SafeWriter, WriteOutcomeUnknown
 
 REPRESENTATION = "return=representation"
@@ -260,12 +260,7 @@ class KeyService:
             return found is not None, found
 
         written = self.writer.write(send, made, context)
-        created = written.observed
-        if written.result is not None:
-            try:
-                created = written.result.resource
-            except ApiError:
-                created = None  # made (2xx), but the answer is not the key: read it back
+        created = written.resource("id", "state")
         if created and created.get("id") and "state" in created:
             return created
         key_id = created.get("id") if isinstance(created, dict) else None
@@ -366,4 +361,3 @@ class KeyService:
         except HsCryptoError as exc:
             raise with_partial(exc, outcome)
         self.learned(outcome.after)
-

@@ -34,6 +34,17 @@ class Written:
         self.observed = observed
         self.recovered = recovered
 
+    def resource(self, *fields):
+        """The resource the answer holds when it has every one of ``fields``, else what a read-back saw (or None)."""
+        if self.result is not None:
+            try:
+                answered = self.result.resource
+            except ApiError:
+                answered = None  # made (2xx), but the answer is not the resource
+            if isinstance(answered, dict) and all(field in answered for field in fields):
+                return answered
+        return self.observed
+
 
 def outcome_unknown(exc):
     """Whether ``exc``, raised by a write, leaves its outcome unknown (lost answer, 5xx but 501, unreadable answer)."""

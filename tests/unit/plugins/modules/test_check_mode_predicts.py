@@ -89,7 +89,7 @@ def test_check_mode_predicts_what_the_real_run_does(run_module, hsc):
     ]
     fields = ("name", "aliases", "key_ring", "rotation", "state", "type")
     for task in tasks:
-        (check_failed, check, check_writes), (real_failed, real, _) = both_modes(run_module, hsc, hsc.args(**task))
+        (check_failed, check, check_writes), (real_failed, real, dummy) = both_modes(run_module, hsc, hsc.args(**task))
         assert not check_failed and not real_failed, (check.get("msg"), real.get("msg"))
         assert check_writes == []
         assert check["actions"] == real["actions"] and check["changed"] == real["changed"]
@@ -104,6 +104,6 @@ def test_check_mode_on_an_approved_dual_auth_key_says_it_depends_on_the_approver
     run_module(hs_crypto_key.main, hsc.args(aliases=["two-person"], dual_auth_delete=True))
     failed, approved = run_module(hs_crypto_key.main, hsc.args(aliases=["two-person"], state="absent"))
     assert not failed and approved["actions"] == ["approve_deletion"]
-    (check_failed, check, check_writes), (real_failed, real, _) = both_modes(run_module, hsc, hsc.args(aliases=["two-person"], state="absent"))
+    (check_failed, check, check_writes), (real_failed, real, dummy) = both_modes(run_module, hsc, hsc.args(aliases=["two-person"], state="absent"))
     assert not check_failed and check_writes == [] and "this identity is not the one that approved it" in check["msg"]
     assert not real_failed and real["changed"] is False and "waits for a second approval" in real["msg"]
