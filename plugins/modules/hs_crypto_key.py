@@ -34,7 +34,10 @@ options:
       - V(present) creates the key or brings the set attributes to their values.
       - "V(absent) deletes the key (a soft delete: it can be restored for 30 days). For a key under a dual authorization delete
         policy, the first run records this identity's approval and a run by another identity deletes it."
-      - V(restored) restores a deleted key within 30 days of its deletion.
+      - V(restored) restores a deleted key from 30 seconds after its deletion until 30 days after it (the service refuses
+        an earlier restore with C(REQ_TOO_EARLY_ERR) and a later one with C(KEY_RESTORE_EXPIRED)). A key under dual
+        authorization is only deleted once the second identity has run V(absent); before that it is not deleted, and
+        there is nothing to restore.
       - V(purged) removes a deleted key for good, possible from 4 hours after its deletion.
     type: str
     choices: [present, absent, restored, purged]
@@ -185,12 +188,22 @@ EXAMPLES = r"""
         key_id: "{{ root_key.key.id }}"
         dual_auth_delete: true
 
-    - name: Delete it (under dual authorization, run by two identities)
+    - name: Approve its deletion (under dual authorization this identity's approval only; the key stays active)
       ibm.hs_crypto.hs_crypto_key:
         aliases: [payments-root]
         state: absent
 
-    - name: Restore it within 30 days
+    - name: Delete it, as a second identity (the second approval deletes the key)
+      ibm.hs_crypto.hs_crypto_key:
+        aliases: [payments-root]
+        state: absent
+        api_key: "{{ second_approver_api_key }}"
+
+    - name: Wait 30 seconds (a deleted key can be restored from 30 seconds after its deletion)
+      ansible.builtin.pause:
+        seconds: 30
+
+    - name: Restore it (within 30 days of its deletion)
       ibm.hs_crypto.hs_crypto_key:
         key_id: "{{ root_key.key.id }}"
         state: restored

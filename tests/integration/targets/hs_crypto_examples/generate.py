@@ -14,7 +14,8 @@ Ansible is pointed at, gets its EXAMPLES text written to ``WORK_DIR/examples/<na
 ``prepare``  tasks that create the state the examples take for granted (a key ring, a key to rotate).
 ``verify``   tasks that check the service holds what the examples were meant to do.
 ``skip``     ``{task, reason}`` for an example task that cannot run here; the task is replaced by a message that
-             says why, and a name that matches no task of the examples is an error (so the list cannot go stale).
+             says why (then by the entry's ``instead`` tasks, when it has some), and a name that matches no task of the
+             examples is an error (so the list cannot go stale).
 
 ``WORK_DIR/examples.yml`` then holds one play per module: reset the emulator, prepare, include the examples,
 verify. A failing module is recorded and the next one runs; the last play fails when any module failed, or when
@@ -80,9 +81,11 @@ def read_examples():
     return examples
 
 
-def skip_tasks(tasks, names, reasons):
-    """Replace the tasks called ``names`` (in blocks too) by a message; return the names found."""
+def skip_tasks(tasks, names, reasons, instead=None):
+    """Replace the tasks called ``names`` (in blocks too) by a message, followed by the scenario's ``instead`` tasks for
+    that name when it has some; return the names found."""
     found = set()
+    instead = instead or {}
 
     for index, task in enumerate(tasks):
         if not isinstance(task, dict):
@@ -90,15 +93,17 @@ def skip_tasks(tasks, names, reasons):
 
         if task.get('name') in names:
             found.add(task['name'])
-            tasks[index] = {
+            message = {
                 'name': f"Not run here - {task['name']}",
                 'ansible.builtin.debug': {'msg': f"Example task not run by the tests: {reasons[task['name']]}"},
             }
+            tasks[index] = {'name': f"Instead of - {task['name']}", 'block': [message] + instead[task['name']]} \
+                if instead.get(task['name']) else message
             continue
 
         for section in ('block', 'rescue', 'always'):
             if isinstance(task.get(section), list):
-                found |= skip_tasks(task[section], names, reasons)
+                found |= skip_tasks(task[section], names, reasons, instead)
 
     return found
 
@@ -213,11 +218,12 @@ def main(argv):
             scenario = yaml.safe_load(handle) or {}
 
         reasons = dict((entry['task'], entry['reason']) for entry in scenario.get('skip') or [])
+        instead = dict((entry['task'], entry['instead']) for entry in scenario.get('skip') or [] if entry.get('instead'))
         found = set()
 
         if reasons:
             tasks = yaml.safe_load(examples)
-            found = skip_tasks(tasks, set(reasons), reasons)
+            found = skip_tasks(tasks, set(reasons), reasons, instead)
             problems.extend(f'{module}: skip names no example task {name!r} (remove it from the scenario)'
                             for name in sorted(set(reasons) - found))
             skipped.extend(f'{module}: {name} - {reasons[name]}' for name in sorted(found))
