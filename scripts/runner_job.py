@@ -3,14 +3,16 @@
 Usage: python scripts/runner_job.py --inventory DIR --collections DIR --emulator-env FILE JOB_DIR
 
 JOB_DIR becomes the private data directory: ``inventory/`` (a copy of DIR), ``project/provision.yml`` (the one-line
-playbook a platform project holds: ``import_playbook: ibm.hs_crypto.provision``) and ``env/envvars``, into which
-the platform would inject the credential (``IBMCLOUD_API_KEY``) and which here also points IAM, the broker and the CA
-bundle at the emulator (the ``export`` lines of FILE) and Ansible at the installed collection (``--collections``).
+playbook a platform project holds: ``import_playbook: ibm.hs_crypto.provision``), ``env/envvars`` (IAM, the broker and
+the CA bundle pointed at the emulator, the ``export`` lines of FILE, and Ansible at the installed collection,
+``--collections``) and ``env/extravars``, which holds the API key as the role variable ``hs_crypto_instance_api_key``:
+what a platform credential with an ``extra_vars`` injector provides (docs/docsite/rst/automation_platform.rst). The
+API key is deliberately not an environment variable: ansible-runner records the job's whole environment in
+``artifacts/<ident>/command``.
 
 The job runs twice through ansible-runner's Python API. Both runs must succeed and converge every host; the second
-must report no change on any host. Then the runner's artifacts (stdout, job events, everything it kept) must hold
-neither the API key nor any IAM token (a JWT), as a platform stores them for every job. (ansible-runner's own record of
-its input environment, ``artifacts/<ident>/command``, holds the API key by design; it must be private, mode 0600.)
+must report no change on any host. Then no file of the runner's artifacts - stdout, job events, ``command`` and
+everything else it kept - may hold the API key or any IAM token (a JWT).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import ansible_runner
 import yaml
 
 JWT = re.compile(rb'eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}')
+API_KEY_VARIABLES = ('IBMCLOUD_API_KEY', 'IC_API_KEY')
 PROJECT_PLAYBOOK = """---
 # The project's playbook: job templates choose among the project's files.
 - name: Converge every HPCS instance of the inventory
@@ -57,14 +60,18 @@ def prepare(job_dir: str, inventory: str, collections: str, environment: dict[st
     with open(os.path.join(job_dir, 'project', 'provision.yml'), 'w', encoding='utf-8') as handle:
         handle.write(PROJECT_PLAYBOOK)
 
-    envvars = dict(environment)
+    # The API key goes in as an extra variable (as a credential with an extra_vars injector gives it), never into the
+    # environment, which ansible-runner writes into artifacts/<ident>/command.
+    envvars = dict((name, value) for name, value in environment.items() if name not in API_KEY_VARIABLES)
     envvars['ANSIBLE_COLLECTIONS_PATH'] = os.path.abspath(collections)
     envvars['ANSIBLE_NOCOLOR'] = '1'
+    extravars = {'hs_crypto_instance_api_key': environment['IBMCLOUD_API_KEY']}
 
-    with open(os.path.join(job_dir, 'env', 'envvars'), 'w', encoding='utf-8') as handle:
-        yaml.safe_dump(envvars, handle)
-
-    os.chmod(os.path.join(job_dir, 'env', 'envvars'), 0o600)
+    for name, content in (('envvars', envvars), ('extravars', extravars)):
+        path = os.path.join(job_dir, 'env', name)
+        with open(path, 'w', encoding='utf-8') as handle:
+            yaml.safe_dump(content, handle)
+        os.chmod(path, 0o600)
 
 
 def run(job_dir: str, ident: str) -> dict:
@@ -83,11 +90,8 @@ def run(job_dir: str, ident: str) -> dict:
 
 
 def scan_artifacts(job_dir: str, api_key: str) -> list[str]:
-    """Files of the job's output in the runner's artifacts that hold the API key or a token.
-
-    ``artifacts/<ident>/command`` is left out: it is ansible-runner's record of its own input (the command line and the
-    whole environment, env/envvars included), written with mode 0600 whatever the playbook does; it must stay private.
-    """
+    """Files of the runner's artifacts that hold the API key or a token: every file, ``command`` (ansible-runner's
+    record of the command line and of the job's whole environment) included."""
     findings = []
     needle = api_key.encode('utf-8')
     files = 0
@@ -95,12 +99,6 @@ def scan_artifacts(job_dir: str, api_key: str) -> list[str]:
     for folder, _dirs, names in os.walk(os.path.join(job_dir, 'artifacts')):
         for name in names:
             path = os.path.join(folder, name)
-
-            if name == 'command' and os.path.dirname(os.path.dirname(path)) == os.path.join(job_dir, 'artifacts'):
-                if os.stat(path).st_mode & 0o077:
-                    findings.append(f'{os.path.relpath(path, job_dir)} (the job environment) is readable by others')
-                continue
-
             files += 1
 
             with open(path, 'rb') as handle:
@@ -111,7 +109,7 @@ def scan_artifacts(job_dir: str, api_key: str) -> list[str]:
             if JWT.search(content):
                 findings.append(f'{os.path.relpath(path, job_dir)} holds an IAM token')
 
-    print('artifacts: %d files of job output scanned for the API key and for tokens' % files)
+    print('artifacts: %d files (command, stdout, job events, ...) scanned for the API key and for tokens' % files)
     return findings
 
 
