@@ -307,13 +307,35 @@ def run_playbook(args, inventory: str, record: str, log_path: str, api_key: str)
             'hosts': len(recap), 'tasks': outcome['tasks']}
 
 
-def failures_of(run: dict) -> list:
-    """What the role reported for each failed task: the task, its message, the failed entries."""
+UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
+
+
+def trace(entries: list, key_id: str) -> list:
+    """What the emulator saw for one key during the run: each request, its answer and the fault it got."""
+    steps = []
+    for entry in entries:
+        if f'/{key_id}' in entry['path']:
+            step = f"{entry['method']} {entry['path'].split(key_id, 1)[1] or '/'}{'?' + entry['query'] if entry.get('query') else ''}"
+            answer = 'dropped' if entry.get('dropped') else str(entry['status'])
+            if 'app_status' in entry:
+                answer += f" (applied: {entry['app_status']}, answer lost)"
+            elif entry.get('fault'):
+                answer += ' (fault, not applied)'
+            steps.append(f'{step} -> {answer}')
+    return steps
+
+
+def failures_of(run: dict, entries: list, instance_ids: list) -> list:
+    """What the role reported for each failed task (task, message, failed entries) and what the emulator saw."""
     found = []
     for task in run['tasks']:
         if task['outcome'] in ('failed', 'unreachable'):
-            found.append({'host': task['host'], 'task': task['task'], 'msg': task['msg'][:800],
-                          'entries': [e for e in task['entries'] if e['failed']]})
+            failed = [dict(e) for e in task['entries'] if e['failed']]
+            for entry in failed:
+                ids = [i for i in UUID.findall(entry['msg']) if i not in instance_ids]
+                if ids:
+                    entry['emulator_saw'] = trace(entries, ids[0])
+            found.append({'host': task['host'], 'task': task['task'], 'msg': task['msg'][:800], 'entries': failed})
     return found
 
 
@@ -338,8 +360,9 @@ def run_phase(args, emulator: Emulator, reader_key: str, instance_ids: list, pha
     for number in range(1, args.max_runs + 1):
         base = os.path.join(args.workdir, f'phase{phase}', f'run{number}')
         run = run_playbook(args, folder, base + '.json', base + '.log', reader_key)
-        run['requests'] = tally(emulator.new_requests())
-        run['failures'] = failures_of(run)
+        entries = emulator.new_requests()
+        run['requests'] = tally(entries)
+        run['failures'] = failures_of(run, entries, instance_ids)
         run['redone'] = redone_of(run)
         del run['tasks']
         runs.append(run)
@@ -348,6 +371,9 @@ def run_phase(args, emulator: Emulator, reader_key: str, instance_ids: list, pha
               f"faults={faults} {run['seconds']} s", flush=True)
         for failure in run['failures']:
             print(f"  FAILED {failure['host']} / {failure['task']}: {failure['msg'][:300]}", flush=True)
+            for entry in failure['entries'][:10]:
+                if entry.get('emulator_saw'):
+                    print(f"    emulator saw for {entry['item']}: {'; '.join(entry['emulator_saw'])}", flush=True)
         if run['changed'] == 0 and run['failed'] == 0 and run['rc'] == 0 and run['hosts'] == args.instances:
             break
     converged = bool(runs) and runs[-1]['changed'] == 0 and runs[-1]['failed'] == 0 and runs[-1]['rc'] == 0
