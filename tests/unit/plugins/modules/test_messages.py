@@ -250,3 +250,11 @@ def test_secret_results_with_no_log_do_not_warn(run_module, hsc, module_name, fr
     failed, result = run_module(module_main(module_name), args)
     assert not failed, result.get("msg")
     assert not [w for w in warning_texts(result) if "no_log" in w]
+
+
+def test_tls_failure_gives_the_certificate_problem_without_the_librarys_noise(run_module, hsc):
+    args = hsc.args(token=False, iam_url=hsc.server.https_url, alias="any-key", retries=0)
+    failed, result = run_module(module_main("hs_crypto_key_info"), args)
+    assert failed and f"TLS verification of {hsc.server.https_url} failed (" in result["msg"]
+    assert "certificate verify failed" in result["msg"] and "Set ca_path" in result["msg"]
+    assert "Max retries" not in result["msg"] and "Caused by" not in result["msg"]
