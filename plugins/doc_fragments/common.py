@@ -15,9 +15,9 @@ options:
     type: str
   region:
     description:
-      - Region of the instance, for example V(us-south); used to reach the HPCS broker for endpoint discovery, or, with
-        O(service=key_protect), to name the Key Protect endpoint.
-      - Not needed when O(endpoint) or O(broker_url) is set, or when O(instance_id) is a CRN.
+      - Region of the instance, for example V(us-south); used to reach the HPCS broker for endpoint discovery.
+      - Not needed when O(endpoint) or O(broker_url) is set, when O(instance_id) is a CRN, or when the endpoint is found
+        through the Resource Controller (which knows the region).
       - If not set, the value of the E(IBMCLOUD_REGION) or E(IC_REGION) environment variable is used.
     type: str
   endpoint:
@@ -38,14 +38,18 @@ options:
     default: public
   service:
     description:
-      - The service of the instance, which decides how its key management endpoint is found when O(endpoint) is not set.
+      - The service of the instance, which decides how its key management endpoint is found when O(endpoint) is not set
+        (one request in every case).
       - V(hs_crypto) - Hyper Protect Crypto Services; the endpoint is discovered through the HPCS broker of the region
-        (one request).
-      - V(key_protect) - IBM Key Protect, which serves the same key management API but has no broker; the endpoint follows
-        from the region, V(https://<region>.kms.cloud.ibm.com), or V(https://private.<region>.kms.cloud.ibm.com) with
-        O(endpoint_type=private), without a request. O(broker_url) is not used.
-      - When not set, the service that a CRN in O(instance_id) names (C(hs-crypto) or C(kms)); else V(hs_crypto).
-        A O(service) that contradicts the CRN is an error.
+        (through the Resource Controller when the region is not known).
+      - V(key_protect) - IBM Key Protect (Standard, cross-region or Dedicated), which has no broker; the endpoint is read
+        from the instance's Resource Controller record (C(extensions.endpoints)), which also tells a Dedicated instance.
+        When the identity may not read the Resource Controller, the Key Protect Standard URL of the region is used, with a
+        warning (V(https://<region>.kms.cloud.ibm.com), or V(https://private.<region>.kms.cloud.ibm.com) with
+        O(endpoint_type=private)); a Dedicated instance then needs O(endpoint).
+      - When not set, the service that a CRN in O(instance_id) names (C(hs-crypto) or C(kms)). Not known at all (a bare GUID),
+        the HPCS broker of O(region) is asked when a region is known, and the Resource Controller otherwise or when the
+        broker does not know the instance. A O(service) that contradicts the CRN or the Resource Controller is an error.
       - If not set, the value of the E(HS_CRYPTO_SERVICE) environment variable is used.
     type: str
     choices: [hs_crypto, key_protect]
@@ -74,9 +78,16 @@ options:
       - If not set, the value of the E(HS_CRYPTO_BROKER_URL) or E(IBMCLOUD_HPCS_API_ENDPOINT) environment variable is used,
         else V(https://<region>.broker.hs-crypto.cloud.ibm.com).
     type: str
+  resource_controller_url:
+    description:
+      - Base URL of the IBM Cloud Resource Controller, which discovery reads the instance's record from
+        (C(GET /v2/resource_instances/<guid>)).
+      - If not set, the value of the E(HS_CRYPTO_RESOURCE_CONTROLLER_URL) or E(IBMCLOUD_RESOURCE_CONTROLLER_API_ENDPOINT)
+        environment variable is used, else V(https://resource-controller.cloud.ibm.com).
+    type: str
   validate_certs:
     description:
-      - Whether to verify the TLS certificates of IAM, the broker and the key management API.
+      - Whether to verify the TLS certificates of IAM, the broker, the Resource Controller and the key management API.
       - Only set to V(false) for a test service you trust; prefer O(ca_path).
       - If not set, the value of the E(HS_CRYPTO_VALIDATE_CERTS) environment variable is used.
     type: bool

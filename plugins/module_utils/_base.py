@@ -39,6 +39,8 @@ def common_argument_spec():
         iam_token=dict(type="str", no_log=True, fallback=(env_fallback, ["IBMCLOUD_IAM_TOKEN", "IC_IAM_TOKEN"])),
         iam_url=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_IAM_URL", "IBMCLOUD_IAM_API_ENDPOINT"])),
         broker_url=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_BROKER_URL", "IBMCLOUD_HPCS_API_ENDPOINT"])),
+        resource_controller_url=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_RESOURCE_CONTROLLER_URL",
+                                                                          "IBMCLOUD_RESOURCE_CONTROLLER_API_ENDPOINT"])),
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["HS_CRYPTO_VALIDATE_CERTS"])),
         ca_path=dict(type="path", fallback=(env_fallback, ["HS_CRYPTO_CA_PATH"])),
         timeout=dict(type="float", default=30.0, fallback=(env_fallback, ["HS_CRYPTO_TIMEOUT"])),
@@ -88,7 +90,12 @@ class HsCryptoModule(AnsibleModule):
         return self.connection.kms
 
     def _protect_tokens(self):
-        if self.mask_tokens and self.connection is not None:
+        if self.connection is None:
+            return
+        for warning in self.connection.warnings:
+            self.warn(warning)
+        self.connection.warnings = []
+        if self.mask_tokens:
             self.no_log_values.update(self.connection.tokens_seen())
 
     def redact(self, text):

@@ -19,8 +19,8 @@ import re
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import AuthorizedSender, KmsClient
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import (
     CRN_SERVICE_OF, ENDPOINT_TYPES, HPCS_REGIONS, KEY_PROTECT_REGIONS, SERVICE_CHOICES, SERVICE_OF_CRN, broker_url_for, check_region,
-    discover_endpoints, key_protect_endpoints, parse_instance_id)
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, Redactor, shown
+    RESOURCE_CONTROLLER_URL, discover_endpoints, key_protect_endpoints, parse_instance_id, read_instance_record)
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, Redactor, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._iam import TokenProvider
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import RetryPolicy, Transport
 
@@ -71,6 +71,10 @@ class Connection:
         self._endpoints = None
         self._kms = None
         self.last_correlation_id = None
+        self.record = None  # the Resource Controller's record of the instance, when discovery read it
+        self.plan = None
+        self.source = "endpoint" if options.get("endpoint") else None  # where the endpoint came from, once known
+        self.warnings = []
         self._check()
 
     # -- validation -----------------------------------------------------------------
@@ -82,7 +86,7 @@ class Connection:
         retries = opts.get("retries")
         if retries is not None and not 0 <= retries <= MAX_RETRIES:
             raise ConfigurationError(f"retries must be between 0 and {int(MAX_RETRIES)} (got {retries})")
-        for option in ("endpoint", "iam_url", "broker_url"):
+        for option in ("endpoint", "iam_url", "broker_url", "resource_controller_url"):
             if opts.get(option):
                 opts[option] = check_url(opts[option], option)
         if (opts.get("endpoint") or "").endswith("/api/v2"):
@@ -103,6 +107,8 @@ class Connection:
         # broker_url is not used for Key Protect (it has no broker); it is not refused either, as it often comes from
         # the environment (HS_CRYPTO_BROKER_URL) of playbooks that manage both services.
         self.service = self._service()
+        # The service as far as the options tell (None: unknown until discovery reads the Resource Controller).
+        self.known_service = self.options.get("service") or (SERVICE_OF_CRN.get(self.instance.service) if self.instance else None)
 
     def _service(self):
         """``service`` as given, else the one the instance CRN names, else hs_crypto; a contradiction is an error."""
@@ -118,11 +124,7 @@ class Connection:
         """Fail early when the instance-scoped options are missing."""
         if self.instance is None:
             raise ConfigurationError("instance_id is required (the GUID or CRN of the HPCS instance; environment HS_CRYPTO_INSTANCE_ID)")
-        if not self.options.get("endpoint") and not self.options.get("broker_url") and not self.region:
-            verb = "derive" if self.service == "key_protect" else "discover"
-            raise ConfigurationError(f"region is required to {verb} the endpoint of instance {self.instance.guid} (or give endpoint, or an "
-                                     "instance CRN that carries the region)")
-        if self.discovers and not self.options.get("broker_url") and self.region in KEY_PROTECT_REGIONS:
+        if self.route == "broker" and not self.options.get("broker_url") and self.region in KEY_PROTECT_REGIONS:
             # Its broker host does not exist: say so before any request rather than report a DNS failure.
             raise ConfigurationError(
                 f"Hyper Protect Crypto Services is not offered in region {self.region}, only Key Protect is; for a Key Protect "
@@ -134,7 +136,27 @@ class Connection:
 
     @property
     def region(self):
-        return self.options.get("region") or (self.instance.region if self.instance else None)
+        found = self.record.region if self.record is not None else None
+        return self.options.get("region") or (self.instance.region if self.instance else None) or found
+
+    @property
+    def resource_controller_url(self):
+        return self.options.get("resource_controller_url") or RESOURCE_CONTROLLER_URL
+
+    @property
+    def route(self):
+        """How the endpoint is found (docs/design-choices.md, "Discovery order"): ``endpoint`` (given), ``broker`` (HPCS,
+        or an instance of unknown service in a known region; a broker that does not know it hands over to the Resource
+        Controller), or ``resource_controller`` (Key Protect, and any instance known by its GUID alone)."""
+        if self.options.get("endpoint"):
+            return "endpoint"
+        if self.known_service == "key_protect":
+            return "resource_controller"
+        if self.options.get("broker_url"):
+            return "broker"
+        if self.region and (self.known_service == "hs_crypto" or self.region not in KEY_PROTECT_REGIONS):
+            return "broker"
+        return "resource_controller"
 
     # -- parts, built when first used ------------------------------------------------
     @property
@@ -172,18 +194,62 @@ class Connection:
 
     @property
     def discovers(self):
-        """Whether the endpoint comes from the HPCS broker (not given, and not a Key Protect instance's fixed URL)."""
-        return not self.options.get("endpoint") and self.service == "hs_crypto"
+        """Whether the endpoint is discovered (through the HPCS broker or the Resource Controller), not given."""
+        return not self.options.get("endpoint")
 
     def endpoints(self):
-        """All endpoints of the instance: from the broker (one request, cached), or for Key Protect from the region."""
+        """All endpoints of the instance, discovered once (one request, cached) along ``route``."""
         self.require_instance()
         if self._endpoints is None:
-            if self.service == "key_protect":
-                self._endpoints = key_protect_endpoints(self.region)
+            if self.route == "broker":
+                try:
+                    self._endpoints, self.last_correlation_id = discover_endpoints(self.sender, self.broker_url, self.instance.guid)
+                    self.known_service = self.service = "hs_crypto"
+                    self.source = "broker"
+                except ApiError as exc:
+                    if exc.status != 404 or self.known_service is not None:
+                        raise
+                    # Not an HPCS instance the broker knows, and nothing said which service it is: ask the Resource Controller.
+                    self._endpoints = self._from_resource_controller()
             else:
-                self._endpoints, self.last_correlation_id = discover_endpoints(self.sender, self.broker_url, self.instance.guid)
+                self._endpoints = self._from_resource_controller()
         return self._endpoints
+
+    def _from_resource_controller(self):
+        guid = self.instance.guid
+        try:
+            record, self.last_correlation_id = read_instance_record(self.sender, self.resource_controller_url, guid)
+        except ApiError as exc:
+            if exc.status in (401, 403) and self.known_service == "key_protect" and self.region:
+                self.warnings.append(
+                    f"The Resource Controller refused to describe instance {guid} (HTTP {exc.status}): its endpoint is taken from the "
+                    f"region as for Key Protect Standard ({self.region}). For a Key Protect Dedicated instance give endpoint, or grant "
+                    "the identity the Viewer role on the instance.")
+                self.source = "region"
+                return key_protect_endpoints(self.region)
+            raise
+        if self.options.get("service") and record.service != self.options["service"]:
+            raise ConfigurationError(f"service {self.options['service']} conflicts with the Resource Controller, which says instance {guid} "
+                                     f"is a {CRN_SERVICE_OF[record.service]} instance ({record.service})")
+        given_region = self.options.get("region") or (self.instance.region if self.instance else None)
+        if given_region and record.region and given_region != record.region:
+            raise ConfigurationError(f"region {given_region} conflicts with the Resource Controller, which says instance {guid} is in {record.region}")
+        self.record = record
+        self.known_service = self.service = record.service
+        self.plan = record.plan
+        self.source = "resource_controller"
+        endpoints = record.endpoints()
+        if endpoints is not None:
+            return endpoints
+        if record.service == "hs_crypto":
+            endpoints, self.last_correlation_id = discover_endpoints(self.sender, self.broker_url, guid)
+            self.source = "broker"
+            return endpoints
+        if record.plan != "dedicated" and record.region:
+            self.source = "region"
+            return key_protect_endpoints(record.region)
+        raise ConfigurationError(f"The Resource Controller's record of instance {guid} holds no endpoints (extensions.endpoints); "
+                                 "give endpoint (the instance's key management URL)")
 
     @property
     def endpoint_type(self):

@@ -123,3 +123,61 @@ def discover_endpoints(sender, broker_url, instance_guid):
         raise ApiError(f"The broker's answer for instance {instance_guid} has no kms endpoint",
                        status=response.status, correlation_id=correlation_id, method="GET", url=url)
     return endpoints, correlation_id
+
+
+# -- the IBM Cloud Resource Controller -------------------------------------------------------------------------
+RESOURCE_CONTROLLER_URL = "https://resource-controller.cloud.ibm.com"
+# Plan ids the collection knows (https://cloud.ibm.com/docs/key-protect, "Provisioning"); others are reported by id.
+KNOWN_PLAN_IDS = {"eedd3585-90c6-4c8f-be3d-062069e99fc3": "tiered-pricing"}
+DEDICATED_HOST_RE = re.compile(r"^https://[0-9a-fA-F-]{36}\.api\.(?:private\.)?[a-z0-9.-]+\.kms\.(?:test\.)?appdomain\.cloud(?::[0-9]+)?(?:/|\Z)")
+
+
+class InstanceRecord:
+    """What the Resource Controller says of an instance: service, region, plan, endpoints (``extensions.endpoints``)."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        crn = raw.get("crn") if isinstance(raw.get("crn"), str) else ""
+        segments = crn.split(":")
+        self.crn = crn or None
+        self.service = SERVICE_OF_CRN.get(segments[4]) if len(segments) > 4 else None
+        self.region = raw.get("region_id") if isinstance(raw.get("region_id"), str) else (segments[5] if len(segments) > 5 else None)
+        self.name = raw.get("name")
+        self.plan_id = raw.get("resource_plan_id")
+        extensions = raw.get("extensions") if isinstance(raw.get("extensions"), dict) else {}
+        found = extensions.get("endpoints") if isinstance(extensions.get("endpoints"), dict) else {}
+        self.kms = {kind: _as_url(found.get(kind)) for kind in ENDPOINT_TYPES}
+        parameters = raw.get("parameters") if isinstance(raw.get("parameters"), dict) else {}
+        dedicated = "crypto_units" in parameters or any(url and DEDICATED_HOST_RE.match(url) for url in self.kms.values())
+        self.plan = "dedicated" if dedicated and self.service == "key_protect" else KNOWN_PLAN_IDS.get(self.plan_id)
+
+    def endpoints(self):
+        """The endpoints in the shape ``discover_endpoints`` returns, or None when the record holds none."""
+        if not any(self.kms.values()):
+            return None
+        return {"kms": dict(self.kms), "ep11": {"public": None, "private": None}, "uko": {"public": None, "private": None}}
+
+
+def read_instance_record(sender, rc_url, instance_guid):
+    """``GET <rc>/v2/resource_instances/<guid>``: return ``(InstanceRecord, correlation_id)``; raise ``ApiError``."""
+    url = f"{rc_url.rstrip('/')}/v2/resource_instances/{instance_guid}"
+    response = sender.send("GET", url, headers={"Accept": "application/json"})
+    if not response.ok:
+        error = error_from_response(response, redact=sender.redact,
+                                    context=f"Reading instance {instance_guid} from the Resource Controller failed")
+        if response.status == 404:
+            error.message = (f"The Resource Controller knows no instance {instance_guid} in the account of this identity (a wrong "
+                             "id, an instance of another account, or a deleted one)")
+        elif response.status in (401, 403):
+            error.message += (". The identity needs the Viewer role on the instance or its resource group to find the instance's "
+                              "endpoint there; or give endpoint (the key management URL) to skip discovery")
+        raise error
+    body = response.json()
+    if not isinstance(body, dict) or not body.get("crn"):
+        raise ApiError(f"The Resource Controller's answer for instance {instance_guid} is not an instance record",
+                       status=response.status, correlation_id=response.correlation_id, method="GET", url=url)
+    record = InstanceRecord(body)
+    if record.service is None:
+        raise ApiError(f"Instance {instance_guid} is not an HPCS or Key Protect instance (its CRN is {record.crn})",
+                       status=response.status, correlation_id=response.correlation_id, method="GET", url=url)
+    return record, response.correlation_id

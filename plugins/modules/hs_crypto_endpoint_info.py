@@ -119,10 +119,33 @@ service:
   type: str
   sample: hs_crypto
 discovered:
-  description: Whether the broker was asked (false when O(endpoint) was given, and for Key Protect).
+  description: Whether the endpoint was discovered (false when O(endpoint) was given).
   returned: success
   type: bool
   sample: true
+source:
+  description:
+    - Where the endpoint came from - V(endpoint) (given), V(broker) (the HPCS broker), V(resource_controller) (the instance's
+      Resource Controller record), or V(region) (the Key Protect Standard URL of the region, when the Resource Controller
+      could not be read).
+  returned: success
+  type: str
+  sample: resource_controller
+plan:
+  description:
+    - The instance's plan when discovery could tell it - V(dedicated) for Key Protect Dedicated, V(tiered-pricing) for
+      Key Protect Standard; null otherwise.
+  returned: success
+  type: str
+  sample: dedicated
+name:
+  description: The instance's name, from its Resource Controller record (null when the record was not read).
+  returned: success
+  type: str
+crn:
+  description: The instance's CRN, from its Resource Controller record (null when the record was not read).
+  returned: success
+  type: str
 correlation_id:
   description: Correlation id of the broker request, when the broker returned one.
   returned: always
@@ -144,7 +167,11 @@ def discover(module):
         instance_id=connection.instance.guid,
         region=connection.region,
         service=connection.service,
+        plan=connection.plan,
+        name=connection.record.name if connection.record is not None else None,
+        crn=connection.record.crn if connection.record is not None else None,
         discovered=connection.discovers,
+        source=connection.source,
     )
 
 
