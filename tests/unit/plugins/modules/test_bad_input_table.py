@@ -91,7 +91,8 @@ CASES = [
     case("hs_crypto_key_info", {"api_key": None, "iam_token": None}, ["api_key", "iam_token", "required"],
          case_id="common-no-credentials"),
     case("hs_crypto_endpoint_info", {"instance_id": None}, ["instance_id is required"], case_id="common-instance-id-missing"),
-    case("hs_crypto_endpoint_info", {"endpoint": None}, ["region is required"], case_id="common-region-missing-for-discovery"),
+    case("hs_crypto_endpoint_info", {"endpoint": None, "resource_controller_url": "http://rc.example"}, ["resource_controller_url must use https"],
+         case_id="common-resource-controller-url-plain-http"),
 
     # --- hs_crypto_key ------------------------------------------------------------------------------------------------
     key_case("key-name-too-short", {"name": "k"}, ["name", "2 to 90 characters"]),

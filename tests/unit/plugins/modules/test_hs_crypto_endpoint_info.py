@@ -50,26 +50,56 @@ def test_explicit_endpoint_asks_nothing(emu, run_module, args):
     assert control(emu, "GET", "counters")["total"] == 0
 
 
-@pytest.mark.parametrize("instance", [
-    dict(instance_id=INSTANCE_A, region="jp-osa", service="key_protect"),
-    dict(instance_id=f"crn:v1:bluemix:public:kms:jp-osa:a/acct:{INSTANCE_A}::"),
+KP_STANDARD = "5d1c7b2a-9e8f-4a3b-8c6d-2e1f0a9b8c7d"
+KP_DEDICATED = "7f3e9d4c-1a0b-4c5d-8e8f-4a3b2c1d0e9f"
+CAROL = "hsc-emulator-carol-api-key-0004"
+
+
+@pytest.mark.parametrize("instance, plan", [
+    (dict(instance_id=KP_STANDARD), "tiered-pricing"),
+    (dict(instance_id=KP_STANDARD, service="key_protect"), "tiered-pricing"),
+    (dict(instance_id=f"crn:v1:bluemix:public:kms:us-south:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:{KP_STANDARD}::"), "tiered-pricing"),
+    (dict(instance_id=KP_DEDICATED), "dedicated"),
 ])
-def test_key_protect_endpoint_follows_from_the_region(emu, run_module, args, instance):
+def test_key_protect_endpoint_comes_from_the_resource_controller(emu, run_module, args, instance, plan):
+    """Issue 12: a Key Protect instance (Standard or Dedicated) is found from its Resource Controller record, whatever
+    the options say of it: GUID alone, service, or CRN; one discovery request."""
     del args["broker_url"]
-    args.update(instance, endpoint_type="private")
+    args.update(instance, resource_controller_url=emu.http_url, endpoint_type="private")
     failed, result = run_module(main, args)
     assert not failed, result.get("msg")
-    assert result["discovered"] is False and result["service"] == "key_protect" and result["region"] == "jp-osa"
-    assert result["kms_url"] == "https://private.jp-osa.kms.cloud.ibm.com" == result["endpoints"]["kms"]["private"]
-    assert result["endpoints"]["kms"]["public"] == "https://jp-osa.kms.cloud.ibm.com"
-    assert control(emu, "GET", "counters")["total"] == 0
+    assert result["service"] == "key_protect" and result["plan"] == plan and result["source"] == "resource_controller"
+    assert result["kms_url"] == emu.private_url == result["endpoints"]["kms"]["private"]
+    assert result["crn"].startswith("crn:v1:bluemix:public:kms:")
+    by_service = control(emu, "GET", "counters")["by_service"]
+    assert by_service.get("rc") == 1 and not by_service.get("broker")
 
 
-def test_key_protect_asks_no_broker_even_with_a_broker_url(emu, run_module, args):
-    args.update(service="key_protect", region="us-south")  # broker_url stays: it is not used for Key Protect
+def test_a_guid_the_broker_does_not_know_is_found_in_the_resource_controller(emu, run_module, args):
+    args.update(instance_id=KP_STANDARD, region="us-south", resource_controller_url=emu.http_url)
     failed, result = run_module(main, args)
-    assert not failed and result["kms_url"] == "https://us-south.kms.cloud.ibm.com"
-    assert control(emu, "GET", "counters")["total"] == 0
+    assert not failed, result.get("msg")
+    assert result["service"] == "key_protect" and result["source"] == "resource_controller"
+
+
+def test_key_protect_without_resource_controller_access(emu, run_module, args):
+    """carol may use the keys but not read the Resource Controller: with a region, the Standard URL and a warning;
+    without one, an error naming the IAM access and the endpoint way out."""
+    del args["broker_url"]
+    args.update(api_key=CAROL, instance_id=KP_STANDARD, service="key_protect", region="us-south", resource_controller_url=emu.http_url)
+    failed, result = run_module(main, args)
+    assert not failed and result["kms_url"] == "https://us-south.kms.cloud.ibm.com" and result["source"] == "region"
+    assert "Viewer" in json.dumps(result["warnings"])
+    del args["region"]
+    failed, result = run_module(main, args)
+    assert failed and "Viewer role" in result["msg"] and "give endpoint" in result["msg"] and result["error"]["status"] == 403
+
+
+def test_instance_of_another_account_is_not_found(emu, run_module, args):
+    del args["broker_url"]
+    args.update(instance_id=INSTANCE_C, resource_controller_url=emu.http_url)  # C belongs to eve's account
+    failed, result = run_module(main, args)
+    assert failed and result["error"]["status"] == 404 and "knows no instance" in result["msg"]
 
 
 def test_broker_503_is_retried(emu, run_module, args):
@@ -83,7 +113,7 @@ def test_broker_503_is_retried(emu, run_module, args):
     ({"instance_id": None}, "instance_id is required"),
     ({"instance_id": "not-a-guid"}, "instance_id must be an instance GUID"),
     ({"broker_url": None, "region": "xx-nowhere"}, "region 'xx-nowhere' is not a known IBM Cloud region"),
-    ({"broker_url": None}, "region is required to discover the endpoint"),
+    ({"resource_controller_url": "http://rc.example.test"}, "resource_controller_url must use https://"),
     ({"broker_url": "http://broker.example.test"}, "broker_url must use https://"),
     ({"api_key": None}, "Either api_key or iam_token is required"),
 ])
@@ -96,10 +126,11 @@ def test_bad_input_fails_before_any_request(emu, run_module, args, overrides, me
 
 
 def test_unknown_instance(emu, run_module, args):
-    args["instance_id"] = "00000000-0000-4000-8000-000000000000"
+    """Unknown to the broker, the instance is looked for in the Resource Controller, which knows it neither."""
+    args.update(instance_id="00000000-0000-4000-8000-000000000000", resource_controller_url=emu.http_url)
     failed, result = run_module(main, args)
     assert failed and result["error"]["status"] == 404
-    assert result["msg"].startswith("Endpoint discovery for instance 00000000-0000-4000-8000-000000000000 failed: ")
+    assert "The Resource Controller knows no instance 00000000-0000-4000-8000-000000000000" in result["msg"]
     assert "HTTP 404" in result["msg"] and "correlation id" in result["msg"]
 
 

@@ -129,12 +129,13 @@ def test_unresolvable_private_iam_points_to_the_public_iam(run_module, hsc):
     assert "reachable only from IBM Cloud's private network" in result["msg"] and "leave iam_url unset" in result["msg"]
 
 
-# -- 3. a region where HPCS is not offered, without service ---------------------------------------------------------
+# -- 3. a region where HPCS is not offered, with service hs_crypto ---------------------------------------------------
+# (Without a service, an instance in such a region is looked up in the Resource Controller since issue 12.)
 @pytest.mark.parametrize("module_name", ["hs_crypto_key_info", "hs_crypto_endpoint_info", "hs_crypto_key"])
 @pytest.mark.parametrize("region", ["ca-mon", "jp-osa"])
 def test_region_without_hpcs_suggests_key_protect_before_any_request(run_module, hsc, module_name, region):
     # retries=0: were the check missing, the broker host of that region would be looked up once, not five times.
-    args = hsc.args(token=False, endpoint=None, region=region, retries=0, timeout=5,
+    args = hsc.args(token=False, endpoint=None, region=region, retries=0, timeout=5, service="hs_crypto",
                     **{"hs_crypto_key_info": {"alias": "any-key"}, "hs_crypto_key": {"name": "any-key"}}.get(module_name, {}))
     mark = hsc.mark()
     failed, result = run_module(module_main(module_name), args)
@@ -153,10 +154,7 @@ def test_hpcs_crn_in_a_key_protect_only_region_is_refused_too(run_module, hsc):
     assert hsc.requests_since(mark, service=None) == []
 
 
-def test_key_protect_only_region_works_with_service_key_protect_or_a_broker_url(run_module, hsc):
-    failed, result = run_module(module_main("hs_crypto_endpoint_info"), hsc.args(token=False, endpoint=None, region="ca-mon",
-                                                                                 service="key_protect"))
-    assert not failed and result["kms_url"] == "https://ca-mon.kms.cloud.ibm.com"
+def test_key_protect_only_region_works_with_a_broker_url(run_module, hsc):
     failed, result = run_module(module_main("hs_crypto_endpoint_info"), hsc.args(token=False, endpoint=None, region="ca-mon",
                                                                                  broker_url=hsc.url))
     assert not failed and result["discovered"] is True
