@@ -50,9 +50,10 @@ options:
       - When not set, the service that a CRN in O(instance_id) names (C(hs-crypto) or C(kms)). Not known at all (a bare GUID),
         the HPCS broker of O(region) is asked when a region is known, and the Resource Controller otherwise or when the
         broker does not know the instance. A O(service) that contradicts the CRN or the Resource Controller is an error.
+      - The words inventories use are accepted too - V(hpcs) and V(hs-crypto) mean V(hs_crypto); V(kms), V(key-protect),
+        V(keyprotect) and V(kp) mean V(key_protect).
       - If not set, the value of the E(HS_CRYPTO_SERVICE) environment variable is used.
     type: str
-    choices: [hs_crypto, key_protect]
   api_key:
     description:
       - IBM Cloud API key, exchanged for an IAM access token.

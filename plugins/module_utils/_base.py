@@ -20,7 +20,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._connection import Connection
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import ENDPOINT_TYPES, SERVICE_CHOICES
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import ENDPOINT_TYPES
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, HsCryptoError
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import check_key_crn_instance
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
@@ -34,7 +34,7 @@ def common_argument_spec():
         endpoint=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_ENDPOINT", "IBMCLOUD_KP_API_ENDPOINT"])),
         endpoint_type=dict(type="str", choices=list(ENDPOINT_TYPES), default="public",
                            fallback=(env_fallback, ["HS_CRYPTO_ENDPOINT_TYPE"])),
-        service=dict(type="str", choices=list(SERVICE_CHOICES), fallback=(env_fallback, ["HS_CRYPTO_SERVICE"])),
+        service=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_SERVICE"])),
         api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["IBMCLOUD_API_KEY", "IC_API_KEY"])),
         iam_token=dict(type="str", no_log=True, fallback=(env_fallback, ["IBMCLOUD_IAM_TOKEN", "IC_IAM_TOKEN"])),
         iam_url=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_IAM_URL", "IBMCLOUD_IAM_API_ENDPOINT"])),

@@ -18,9 +18,10 @@ import re
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import AuthorizedSender, KmsClient
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import (
-    CRN_SERVICE_OF, ENDPOINT_TYPES, HPCS_REGIONS, KEY_PROTECT_REGIONS, SERVICE_CHOICES, SERVICE_OF_CRN, broker_url_for, check_region,
+    CRN_SERVICE_OF, ENDPOINT_TYPES, HPCS_REGIONS, KEY_PROTECT_REGIONS, SERVICE_OF_CRN, broker_url_for, check_region,
     RESOURCE_CONTROLLER_URL, discover_endpoints, key_protect_endpoints, parse_instance_id, read_instance_record)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, Redactor, shown
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._services import normalize_service
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._iam import TokenProvider
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import RetryPolicy, Transport
 
@@ -112,9 +113,7 @@ class Connection:
 
     def _service(self):
         """``service`` as given, else the one the instance CRN names, else hs_crypto; a contradiction is an error."""
-        given = self.options.get("service")
-        if given is not None and given not in SERVICE_CHOICES:
-            raise ConfigurationError(f"service must be one of {', '.join(SERVICE_CHOICES)} (got {shown(given)})")
+        given = self.options["service"] = normalize_service(self.options.get("service"))
         named = SERVICE_OF_CRN.get(self.instance.service) if self.instance is not None else None
         if given and named and given != named:
             raise ConfigurationError(f"service {given} conflicts with the instance_id CRN, which names the service {CRN_SERVICE_OF[named]} ({named})")

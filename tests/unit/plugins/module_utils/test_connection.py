@@ -85,6 +85,7 @@ class NoRequests:
 @pytest.mark.parametrize("overrides,service", [
     (dict(), "hs_crypto"),
     (dict(service="key_protect"), "key_protect"),
+    (dict(service="kms"), "key_protect"), (dict(service="Key-Protect"), "key_protect"), (dict(service="hpcs"), "hs_crypto"),
     (dict(region=None, instance_id=KP_CRN), "key_protect"),
     (dict(region=None, instance_id=HPCS_CRN), "hs_crypto"),
     (dict(region=None, instance_id=KP_CRN, service="key_protect"), "key_protect"),
@@ -98,7 +99,7 @@ def test_service_is_given_or_named_by_the_crn(overrides, service):
      "service hs_crypto conflicts with the instance_id CRN, which names the service kms"),
     (dict(region=None, instance_id=HPCS_CRN, service="key_protect"),
      "service key_protect conflicts with the instance_id CRN, which names the service hs-crypto"),
-    (dict(service="kp"), "service must be one of hs_crypto, key_protect"),
+    (dict(service="vault"), "service must name HPCS .* or Key Protect"),
 ])
 def test_bad_service_fails_before_any_request(overrides, message):
     with pytest.raises(ConfigurationError, match=message):

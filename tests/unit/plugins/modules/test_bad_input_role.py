@@ -10,6 +10,7 @@ emulator must have received no request. The integration target hs_crypto_bad_inp
 """
 
 import os
+import re
 
 import pytest
 import yaml
@@ -43,7 +44,7 @@ MODULE = "module"
 CASES = [
     ("instance-id-missing", {"hs_crypto_instance_id": None}, ["hs_crypto_instance_id", "missing required"], SPEC),
     ("endpoint-type-choice", {"hs_crypto_instance_endpoint_type": "sideways"}, ["hs_crypto_instance_endpoint_type", "one of"], SPEC),
-    ("service-choice", {"hs_crypto_instance_service": "kp"}, ["hs_crypto_instance_service", "one of"], SPEC),
+    ("service-unknown-word", {"hs_crypto_instance_service": "vault"}, ["service must name HPCS", "vault"], MODULE),
     ("service-contradicts-crn", {"hs_crypto_instance_service": "key_protect",
                                  "hs_crypto_instance_id": f"crn:v1:bluemix:public:hs-crypto:us-south:a/acct:{INSTANCE_A}::"},
      ["service key_protect conflicts with the instance_id CRN"], MODULE),
@@ -152,16 +153,21 @@ def test_the_table_is_large_enough():
 
 # --- The role's own check (tasks/main.yml runs the hs_crypto_check filter before any request) -------------------------
 
+CHECK_ROLE = os.path.join(ROLE, "..", "hs_crypto_instance_check")
+
+
 def role_check(variables):
-    """The problems the role's first task reports, computed as tasks/main.yml computes them."""
+    """The problems the role's dependency hs_crypto_instance_check reports, computed as its task computes them: the role
+    variables its pattern names, given to the hs_crypto_check filter as role_variables."""
     from ansible_collections.ibm.hs_crypto.plugins.filter.hs_crypto_check import hs_crypto_check
 
-    connection = dict((option, variables.get("hs_crypto_instance_" + option.replace("instance_", ""))) for option in CONNECTION
-                      if option != "api_key")
-    return hs_crypto_check({"connection": connection, "keys": variables.get("hs_crypto_instance_keys", []),
-                            "shared_keys": variables.get("hs_crypto_instance_shared_keys", []),
-                            "key_rings": variables.get("hs_crypto_instance_key_rings", []),
-                            "policies": variables.get("hs_crypto_instance_policies", {})})
+    pattern = re.compile(check_task()["vars"]["hs_crypto_instance_check_pattern"].strip())
+    return hs_crypto_check({"role_variables": dict((name, value) for name, value in variables.items() if pattern.match(name))})
+
+
+def check_task():
+    with open(os.path.join(CHECK_ROLE, "tasks", "main.yml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)[0]
 
 
 def test_every_problem_of_a_run_is_reported_at_once_in_the_role_variables_terms():
@@ -248,10 +254,46 @@ def test_a_key_id_entry_does_not_replace_by_name():
 
 
 def test_the_role_converges_the_merged_keys():
-    """tasks/main.yml passes the merged list to the batch module, and checks both variables."""
+    """tasks/main.yml passes the merged list to the batch module."""
     with open(os.path.join(ROLE, "tasks", "main.yml"), encoding="utf-8") as handle:
         tasks = handle.read()
     assert "crypto_keys: \"{{ hs_crypto_instance_declared_keys }}\"" in tasks
-    assert "'shared_keys': hs_crypto_instance_shared_keys" in tasks
     assert "hs_crypto_merge_keys(hs_crypto_instance_keys)" in load("vars", "main.yml")["hs_crypto_instance_declared_keys"]
     assert MAIN_OPTIONS["hs_crypto_instance_shared_keys"]["options"] == MAIN_OPTIONS["hs_crypto_instance_keys"]["options"]
+
+
+def test_the_check_runs_first_and_sees_exactly_the_role_variables():
+    """The check is a dependency (dependencies run before ansible-core validates the role's argument spec), it runs every
+    time the role does, and its pattern names exactly the variables of the role's argument spec."""
+    assert load("meta", "main.yml")["dependencies"] == [{"role": "ibm.hs_crypto.hs_crypto_instance_check"}]
+    with open(os.path.join(CHECK_ROLE, "meta", "main.yml"), encoding="utf-8") as handle:
+        assert yaml.safe_load(handle)["allow_duplicates"] is True
+    pattern = re.compile(check_task()["vars"]["hs_crypto_instance_check_pattern"].strip())
+    assert all(pattern.match(name) for name in MAIN_OPTIONS)
+    assert not any(pattern.match(name) for name in ("hs_crypto_instance_converged", "hs_crypto_instance_connection",
+                                                    "hs_crypto_instance_declared_keys", "hs_crypto_instance_keys_extra"))
+
+
+def test_argument_spec_problems_are_reported_with_the_rules_and_all_at_once():
+    """Typos and wrong types (what ansible-core's validation would refuse, printing its whole argument spec) come from
+    the check, in one message with every key's own problems."""
+    problems = role_check({"hs_crypto_instance_id": INSTANCE_A, "hs_crypto_instance_endpoint_type": "sideways",
+                           "hs_crypto_instance_report": "loudly",
+                           "hs_crypto_instance_keys": [key(name="colourful", colour="red"), key(name="k")]})
+    text = "\n".join(problems)
+    for fragment in ("hs_crypto_instance_endpoint_type must be one of", "hs_crypto_instance_report",
+                     "hs_crypto_instance_keys[0] (colourful): unknown option(s) colour", "hs_crypto_instance_keys[1] (k).name"):
+        assert fragment in text, f"{fragment!r} not in {text}"
+    assert "argument_spec_data" not in text and len(text) < 2000
+
+
+@pytest.mark.parametrize("variables, fragments, where", [pytest.param(v, f, w, id=i) for i, v, f, w in CASES if w == SPEC])
+def test_what_the_argument_spec_refuses_the_check_refuses_first(role_vars, variables, fragments, where):
+    role_vars.update(variables)
+    if role_vars.get("hs_crypto_instance_id") is None:
+        role_vars.pop("hs_crypto_instance_id")
+    problems = role_check(role_vars)
+    assert problems, f"the check accepted {variables}"
+    text = "\n".join(problems)
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} not in {text[:400]!r}"
