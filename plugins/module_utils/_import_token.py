@@ -84,6 +84,13 @@ def public_key_pem(payload):
         return payload
 
 
+def _explain_restricted(exc):
+    """A Key Protect Dedicated instance refuses import tokens with 403 FEATURE_RESTRICTED_ERR: say what that means."""
+    if exc.has_code("FEATURE_RESTRICTED_ERR"):
+        exc.message += (" (the instance does not support import tokens: Key Protect Dedicated instances have no secure import; "
+                        "a plain import over TLS works)")
+
+
 def run_import_token(kms, request, check_mode=False):
     created = None
     retrieved = None
@@ -93,7 +100,11 @@ def run_import_token(kms, request, check_mode=False):
                        "maxAllowedRetrievals": request.max_allowed_retrievals or DEFAULT_RETRIEVALS}
             created["remainingRetrievals"] = created["maxAllowedRetrievals"] - (1 if request.retrieve else 0)
         else:
-            answer = kms.request("POST", "import_token", body=request.body(), context="Creating an import token")
+            try:
+                answer = kms.request("POST", "import_token", body=request.body(), context="Creating an import token")
+            except ApiError as exc:
+                _explain_restricted(exc)
+                raise
             created = answer.data
             if not isinstance(created, dict):
                 raise answer.malformed("is not a JSON object", "Creating an import token")
@@ -101,6 +112,7 @@ def run_import_token(kms, request, check_mode=False):
         try:
             answer = kms.request("GET", "import_token", context="Retrieving the import token")
         except ApiError as exc:
+            _explain_restricted(exc)
             if exc.has_code("IMPORT_TOKEN_EXPIRED_ERR") or exc.status == 409:
                 exc.message += (" (there is no usable import token: none was created, it expired, or it was retrieved "
                                 "max_allowed_retrievals times; create a new one with state=present)")

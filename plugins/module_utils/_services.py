@@ -87,3 +87,49 @@ def check_feature(service, plan, features, instance_guid=None):
             where = f"instance {instance_guid}" if instance_guid else "the instance"
             raise ConfigurationError(f"{where} is a Key Protect Dedicated instance, which does not support "
                                      f"{DEDICATED_UNSUPPORTED[feature]}")
+
+
+# Features only a Key Protect Dedicated instance has (and the words messages use for them).
+DEDICATED_ONLY = {
+    "crypto_units": "crypto units (GET /api/v1/cryptounits)",
+}
+
+
+def of_connection(connection):
+    """``(service, plan)`` of the connection's instance, each None when unknown; read after ``connection.kms``.
+
+    ``known_service`` and ``plan`` come from discovery (the instance CRN, ``service``, the Resource Controller's
+    record). A connection without them (older code) falls back on what the options say: ``service`` or the CRN.
+    """
+    if hasattr(connection, "known_service"):
+        return getattr(connection, "known_service", None), getattr(connection, "plan", None)
+    options = getattr(connection, "options", None) or {}
+    instance = getattr(connection, "instance", None)
+    named = SERVICE_OF_CRN_NAME.get(getattr(instance, "service", None)) if instance is not None else None
+    try:
+        return normalize_service(options.get("service")) or named, None
+    except ConfigurationError:
+        return named, None
+
+
+def instance_policies(service, plan=None):
+    """The instance policies (option names) an instance of ``service`` and ``plan`` has, in table order; None when unknown."""
+    if service is None:
+        return None
+    options = INSTANCE_POLICIES[service]
+    if plan == DEDICATED_PLAN:
+        options = tuple(option for option in options if option not in DEDICATED_UNSUPPORTED)
+    return options
+
+
+def check_dedicated_only(service, plan, feature, instance_guid=None):
+    """Refuse a Dedicated-only feature on an instance known to be something else, before any request.
+
+    HPCS is never Dedicated; a Key Protect instance whose plan is unknown (or an unknown service) is let through and
+    the service answers for itself.
+    """
+    if service is None or plan == DEDICATED_PLAN or (service == KEY_PROTECT and plan is None):
+        return
+    where = f"instance {instance_guid}" if instance_guid else "the instance"
+    raise ConfigurationError(f"{where} is a {describe(service, plan)} instance; only Key Protect Dedicated instances have "
+                             f"{DEDICATED_ONLY[feature]}")

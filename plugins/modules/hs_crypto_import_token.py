@@ -58,6 +58,8 @@ notes:
     C(RSAES_OAEP_SHA_256).
   - The public key and nonce are not secret - they are meant to be handed to whoever encrypts the key material. The key material
     itself is, so run the encryption and the import with C(no_log) (see the examples).
+  - Key Protect Dedicated instances have no import tokens (a plain import over TLS works). An instance known to be Dedicated
+    (from endpoint discovery) is refused before any request to it; otherwise the service's refusal is explained.
 seealso:
   - module: ibm.hs_crypto.hs_crypto_key
   - module: ibm.hs_crypto.hs_crypto_key_rotate
@@ -163,6 +165,7 @@ correlation_id:
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._import_token import ImportTokenRequest, run_import_token
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._services import check_feature, of_connection
 
 ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["present"]),
@@ -174,7 +177,10 @@ ARGUMENT_SPEC = dict(
 
 def apply(module):
     request = ImportTokenRequest.from_params(module.params)
-    module.exit_json(**run_import_token(module.kms, request, check_mode=module.check_mode))
+    kms = module.kms  # endpoint discovery first: a plan found there counts
+    service, plan = of_connection(module.connection)
+    check_feature(service, plan, ["import_token"], module.connection.instance.guid)
+    module.exit_json(**run_import_token(kms, request, check_mode=module.check_mode))
 
 
 def main():

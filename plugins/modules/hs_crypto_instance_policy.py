@@ -5,14 +5,19 @@
 
 DOCUMENTATION = r"""
 module: hs_crypto_instance_policy
-short_description: Manage the instance policies of a Hyper Protect Crypto Services instance
+short_description: Manage the instance policies of a Hyper Protect Crypto Services or Key Protect instance
 version_added: 0.1.0
 description:
-  - Sets the instance-wide policies of an IBM Cloud Hyper Protect Crypto Services instance, idempotently - dual authorization
-    for deleting keys, the allowed network, which kinds of keys may be created or imported, and metrics.
+  - Sets the instance-wide policies of an IBM Cloud Hyper Protect Crypto Services or Key Protect instance, idempotently - dual
+    authorization for deleting keys, the allowed network, which kinds of keys may be created or imported, and metrics; on
+    Key Protect also the rotation policy for new root keys and the allowed IP subnets.
   - The instance's policies are read once; each policy whose option is set is compared with it and written only when it differs.
     Options left out leave their policy untouched.
   - A policy that was never set counts as disabled.
+  - A policy the instance's service does not have is refused before any request to the key management API, naming the
+    service - O(rotation) and O(allowed_ip) on Hyper Protect Crypto Services, O(allowed_network) on Key Protect Dedicated.
+    The service is known from the instance CRN, O(service) or endpoint discovery; with O(endpoint) and a bare instance GUID
+    it is unknown and the service answers for itself.
 author:
   - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
@@ -24,7 +29,7 @@ attributes:
     details: The policies are read, no write request is sent, and RV(policies) is the prediction.
   diff_mode:
     support: full
-    details: Before and after of all four policies (C(enabled) and attributes).
+    details: Before and after of the instance's policies (C(enabled) and attributes).
 options:
   dual_auth_delete:
     description:
@@ -73,11 +78,51 @@ options:
     description:
       - V(true) sends the instance's operational metrics to IBM Cloud Monitoring.
     type: bool
+  rotation:
+    description:
+      - Key Protect only. Rotation policy given to root keys created from now on (keys created before keep theirs; imported
+        keys get none).
+      - "C({interval_month: 3}) enables it; C({enabled: false}) disables it."
+    type: dict
+    suboptions:
+      enabled:
+        description:
+          - Whether new root keys get a rotation policy. Defaults to V(true).
+        type: bool
+      interval_month:
+        description:
+          - Months (of 30 days) between rotations, from 1 to 12. Required when the policy is enabled; must not be set when
+            it is disabled.
+        type: int
+  allowed_ip:
+    description:
+      - Key Protect only. The subnets that may send requests to the instance; requests from other addresses are refused
+        (HTTP 401).
+      - "C({allowed_ip: [192.0.2.0/24]}) enables it with that list; C({enabled: false}) disables it."
+      - Each write replaces the whole list. The order of the list and the spelling of an address do not count as a difference.
+      - Once the policy is on, requests to the private endpoint must use the instance's private port, returned as
+        RV(allowed_ip_port). Context-based restrictions are IBM's recommended replacement for this policy.
+      - If the subnets do not include the address this task runs from, the policies cannot be read back afterwards; the task
+        warns and returns what was set.
+    type: dict
+    suboptions:
+      enabled:
+        description:
+          - Whether the policy applies. Defaults to V(true).
+        type: bool
+      allowed_ip:
+        description:
+          - 1 to 1000 distinct subnets in CIDR notation, IPv4 or IPv6 (V(203.0.113.5/32) for one address). Each is checked
+            before any request; a subnet with host bits set (V(192.0.2.1/24)) is refused. Required when the policy is enabled.
+        type: list
+        elements: str
 notes:
   - Requests per run, with O(iam_token) and O(endpoint) set - one read of all policies; for a change, one request per changed
     policy and one read back.
   - At least one policy option is required.
-  - The Key Protect policies C(allowedIP) and C(rotation) are not available on Hyper Protect Crypto Services.
+  - The Key Protect policies O(rotation) (C(rotation)) and O(allowed_ip) (C(allowedIP)) are not available on Hyper Protect
+    Crypto Services; Key Protect Dedicated has no allowed network policy.
+  - With O(allowed_ip) set and the policy on after the run, one more request reads the private port.
 seealso:
   - module: ibm.hs_crypto.hs_crypto_instance_policy_info
   - name: Managing dual authorization of your service instance
@@ -121,14 +166,34 @@ EXAMPLES = r"""
         endpoint_type: private
         allowed_network:
           enabled: false
+
+- name: Key Protect - rotate new root keys every 3 months, accept requests from two subnets only
+  ibm.hs_crypto.hs_crypto_instance_policy:
+    instance_id: "{{ kp_instance_crn }}"
+    api_key: "{{ ibmcloud_api_key }}"
+    rotation:
+      interval_month: 3
+    allowed_ip:
+      allowed_ip:
+        - 192.0.2.0/24
+        - 2001:db8::/32
+  register: kp_policies
+
+- name: Show the port private-endpoint requests must use now
+  ansible.builtin.debug:
+    msg: "https://private.us-south.kms.cloud.ibm.com:{{ kp_policies.allowed_ip_port }}"
 """
 
 RETURN = r"""
 policies:
   description:
-    - All four instance policies after the run (predicted in check mode), each with C(enabled), its attributes, and who set
+    - The instance's policies after the run (predicted in check mode), each with C(enabled), its attributes, and who set
       it when (C(created_by), C(creation_date), C(updated_by), C(last_updated); null for a policy never set, and for
       C(updated_by) and C(last_updated) of a policy check mode would change).
+    - The policies listed are those of the instance's service - the four below on Hyper Protect Crypto Services, also
+      C(rotation) and C(allowed_ip) on Key Protect, without C(allowed_network) on Key Protect Dedicated. When the service is
+      unknown (O(endpoint) with a bare GUID), the four, plus C(rotation) and C(allowed_ip) when the instance has them or the
+      task sets them.
   returned: always
   type: dict
   contains:
@@ -150,6 +215,26 @@ policies:
     metrics:
       description: Metrics policy, C(enabled).
       type: dict
+    rotation:
+      description: Key Protect only. Rotation policy of new root keys, C(enabled) and C(interval_month) (null when disabled).
+      type: dict
+      returned: on Key Protect instances
+      sample: {enabled: true, interval_month: 3, created_by: IBMid-alice, creation_date: "2026-01-05T10:00:00Z",
+               updated_by: IBMid-alice, last_updated: "2026-01-05T10:00:00Z"}
+    allowed_ip:
+      description: Key Protect only. Allowed IP policy, C(enabled) and C(allowed_ip), the list of subnets (null when disabled).
+      type: dict
+      returned: on Key Protect instances
+      sample: {enabled: true, allowed_ip: [192.0.2.0/24], created_by: IBMid-alice, creation_date: "2026-01-05T10:00:00Z",
+               updated_by: IBMid-alice, last_updated: "2026-01-05T10:00:00Z"}
+allowed_ip_port:
+  description:
+    - The port private-endpoint requests must use while the allowed IP policy is on
+      (C(https://private.<region>.kms.cloud.ibm.com:<port>)).
+    - Null when the policy is off after the run, and in check mode when the run would turn it on.
+  returned: when O(allowed_ip) is set
+  type: int
+  sample: 15008
 actions:
   description: The policies the run set (or would set in check mode), as C(set_<option>).
   returned: always
@@ -165,16 +250,21 @@ correlation_id:
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies import POLICY_ARGUMENT_SPEC, InstancePolicyService, PolicySpec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._services import check_policies, of_connection
 
 ARGUMENT_SPEC = POLICY_ARGUMENT_SPEC
 
 
 def converge(module):
     spec = PolicySpec.from_params(module.params)
-    outcome = InstancePolicyService(module.kms, check_mode=module.check_mode).converge(spec)
+    kms = module.kms  # endpoint discovery first: a service found there counts
+    service, plan = of_connection(module.connection)
+    check_policies(service, plan, list(spec.wanted), module.connection.instance.guid)
+    outcome = InstancePolicyService(kms, check_mode=module.check_mode, service=service, plan=plan).converge(spec)
     for warning in outcome["warnings"]:
         module.warn(warning)
-    module.exit_json(changed=outcome["changed"], actions=outcome["actions"], policies=outcome["policies"], diff=outcome["diff"])
+    extra = {"allowed_ip_port": outcome["allowed_ip_port"]} if "allowed_ip_port" in outcome else {}
+    module.exit_json(changed=outcome["changed"], actions=outcome["actions"], policies=outcome["policies"], diff=outcome["diff"], **extra)
 
 
 def main():

@@ -138,7 +138,8 @@ def test_private_only_set_over_the_public_endpoint_warns(policy, info, hsc):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({}, "set at least one of dual_auth_delete, allowed_network, key_create_import_access or metrics"),
+    ({}, "set at least one of dual_auth_delete, allowed_network, key_create_import_access, metrics, rotation (Key Protect) or "
+         "allowed_ip (Key Protect)"),
     ({"allowed_network": "private"}, "allowed_network must be public-and-private or private-only"),
     ({"allowed_network": {"enabled": True}}, "allowed_network.allowed_network must be public-and-private or private-only when"),
     ({"allowed_network": {"enabled": False, "allowed_network": "private-only"}},
@@ -163,3 +164,179 @@ def test_write_error_is_reported(policy, hsc):
     failed, result = policy(metrics=True)
     assert failed and result["msg"].startswith("Setting the instance policy metrics")
     assert result["error"]["status"] == 403
+
+
+# -- Key Protect: rotation and allowed_ip, and which service has which policy ------------------------------------------------
+INSTANCE_A = "8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b"  # the emulator's instances (HPCS A, Key Protect Standard, Dedicated)
+KP_STANDARD = "5d1c7b2a-9e8f-4a3b-8c6d-2e1f0a9b8c7d"
+KP_DEDICATED = "7f3e9d4c-1a0b-4c5d-8e8f-4a3b2c1d0e9f"
+ACCOUNT = "b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21"
+KP_CRN = f"crn:v1:bluemix:public:kms:us-south:a/{ACCOUNT}:{KP_STANDARD}::"
+HPCS_CRN = f"crn:v1:bluemix:public:hs-crypto:us-south:a/{ACCOUNT}:{INSTANCE_A}::"
+KP_POLICIES = ["allowed_ip", "allowed_network", "dual_auth_delete", "key_create_import_access", "metrics", "rotation"]
+
+
+def kp(**extra):
+    """Key Protect Standard, its service said by its CRN, endpoint given (no discovery)."""
+    return dict({"instance_id": KP_CRN}, **extra)
+
+
+def dedicated(hsc, **extra):
+    """Key Protect Dedicated found through the emulator's Resource Controller (plan known before any KMS request)."""
+    return dict({"instance_id": KP_DEDICATED, "endpoint": None, "resource_controller_url": hsc.url, "ca_path": hsc.server.ca_path}, **extra)
+
+
+def test_key_protect_rotation_check_mode_then_set_then_unchanged(policy, info, hsc):
+    mark = hsc.mark()
+    failed, check = policy(check_mode=True, diff=True, **kp(rotation={"interval_month": 3}))
+    assert not failed and check["changed"] and check["actions"] == ["set_rotation"]
+    assert sorted(check["policies"]) == KP_POLICIES
+    assert check["diff"]["before"]["rotation"] == {"enabled": False, "interval_month": None}
+    assert check["diff"]["after"]["rotation"] == {"enabled": True, "interval_month": 3}
+    assert writes(hsc, mark) == [] and len(hsc.requests_since(mark)) == 1
+    assert "allowed_ip_port" not in check
+
+    mark = hsc.mark()
+    failed, done = policy(diff=True, **kp(rotation={"interval_month": 3}))
+    assert not failed and done["changed"] and done["diff"]["after"] == check["diff"]["after"]
+    sent = writes(hsc, mark)
+    assert [(e["method"], e["query"], e["status"]) for e in sent] == [("PUT", "policy=rotation", 204)]
+    assert done["policies"]["rotation"]["interval_month"] == 3 and done["policies"]["rotation"]["created_by"] == "IBMid-alice"
+
+    mark = hsc.mark()
+    failed, again = policy(**kp(rotation={"enabled": True, "interval_month": 3}))
+    assert not failed and not again["changed"] and len(hsc.requests_since(mark)) == 1
+    failed, changed = policy(**kp(rotation={"interval_month": 12}))
+    assert not failed and changed["changed"] and changed["policies"]["rotation"]["interval_month"] == 12
+    failed, read = info(**kp())
+    assert not failed and sorted(read["policies"]) == KP_POLICIES
+    assert read["policies"]["rotation"]["enabled"] is True and read["allowed_ip_port"] is None
+    failed, off = policy(**kp(rotation={"enabled": False}))
+    assert not failed and off["changed"] and off["policies"]["rotation"] == dict(off["policies"]["rotation"], enabled=False, interval_month=None)
+
+
+def test_key_protect_rotation_policy_applies_to_new_root_keys(policy, hsc):
+    policy(**kp(rotation={"interval_month": 2}))
+    body = {"metadata": {"collectionType": KEY_TYPE, "collectionTotal": 1},
+            "resources": [{"type": KEY_TYPE, "name": "rotated", "extractable": False}]}
+    created = hsc.kms("POST", "keys", json=body, headers={"Bluemix-Instance": KP_STANDARD})
+    assert created.status_code == 201, created.text
+    key_id = created.json()["resources"][0]["id"]
+    policies = hsc.kms("GET", f"keys/{key_id}/policies", headers={"Bluemix-Instance": KP_STANDARD}).json()["resources"]
+    assert [p.get("rotation") for p in policies if "rotation" in p][0]["interval_month"] == 2
+
+
+def test_key_protect_allowed_ip_and_its_port(policy, info, hsc):
+    subnets = ["192.0.2.0/24", "2001:db8::/32"]
+    mark = hsc.mark()
+    failed, check = policy(check_mode=True, diff=True, **kp(allowed_ip={"allowed_ip": subnets}))
+    assert not failed and check["changed"] and check["actions"] == ["set_allowed_ip"]
+    assert check["diff"]["after"]["allowed_ip"] == {"enabled": True, "allowed_ip": subnets}
+    assert check["allowed_ip_port"] is None  # not on yet: no port to read
+    assert writes(hsc, mark) == []
+
+    mark = hsc.mark()
+    failed, done = policy(**kp(allowed_ip={"allowed_ip": subnets}))
+    assert not failed and done["changed"] and done["allowed_ip_port"] == 15008
+    assert done["policies"]["allowed_ip"]["allowed_ip"] == subnets
+    sent = writes(hsc, mark)
+    assert [(e["method"], e["query"]) for e in sent] == [("PUT", "policy=allowedIP")]
+    assert [e["path"] for e in hsc.requests_since(mark)][-1].endswith("instance/allowed_ip_port")
+
+    # Same subnets, another order and spelling: nothing to do (one read of the policies, one of the port).
+    mark = hsc.mark()
+    failed, again = policy(**kp(allowed_ip={"enabled": True, "allowed_ip": ["2001:DB8::/32", "192.0.2.0/24"]}))
+    assert not failed and not again["changed"] and again["allowed_ip_port"] == 15008
+    assert writes(hsc, mark) == [] and len(hsc.requests_since(mark)) == 2
+    failed, check_again = policy(check_mode=True, **kp(allowed_ip={"allowed_ip": ["192.0.2.0/24"]}))
+    assert not failed and check_again["changed"] and check_again["allowed_ip_port"] == 15008  # on before: the port is known
+
+    failed, read = info(**kp())
+    assert not failed and read["allowed_ip_port"] == 15008 and read["policies"]["allowed_ip"]["enabled"] is True
+
+    # A smaller list replaces the whole policy.
+    failed, smaller = policy(**kp(allowed_ip={"allowed_ip": ["192.0.2.0/24"]}))
+    assert not failed and smaller["changed"] and smaller["policies"]["allowed_ip"]["allowed_ip"] == ["192.0.2.0/24"]
+
+    failed, off = policy(diff=True, **kp(allowed_ip={"enabled": False}))
+    assert not failed and off["changed"] and off["allowed_ip_port"] is None
+    assert off["diff"]["after"]["allowed_ip"] == {"enabled": False, "allowed_ip": None}
+    failed, read = info(**kp())
+    assert not failed and read["allowed_ip_port"] is None and read["policies"]["allowed_ip"]["allowed_ip"] is None
+    failed, off_again = policy(**kp(allowed_ip={"enabled": False}))
+    assert not failed and not off_again["changed"]
+
+
+def test_hpcs_instance_lists_four_policies_and_never_asks_for_a_port(info, hsc):
+    mark = hsc.mark()
+    failed, read = info(instance_id=HPCS_CRN)
+    assert not failed and sorted(read["policies"]) == ["allowed_network", "dual_auth_delete", "key_create_import_access", "metrics"]
+    assert read["allowed_ip_port"] is None
+    assert len(hsc.requests_since(mark)) == 1
+
+
+@pytest.mark.parametrize("args", [{"instance_id": HPCS_CRN}, {"service": "hs_crypto"}])
+@pytest.mark.parametrize("params, named", [
+    ({"rotation": {"interval_month": 1}}, "rotation"),
+    ({"allowed_ip": {"allowed_ip": ["192.0.2.0/24"]}, "metrics": True}, "allowed_ip"),
+])
+def test_key_protect_policy_on_hpcs_is_refused_before_any_request(policy, hsc, args, params, named):
+    hsc.token()
+    mark = hsc.mark()
+    failed, result = policy(check_mode=True, **dict(params, **args))
+    assert failed, result
+    assert result["msg"].startswith(f"{named}: instance {INSTANCE_A} is a Hyper Protect Crypto Services instance, which has no such"), result["msg"]
+    assert hsc.requests_since(mark, service=None) == []
+
+
+def test_unknown_service_lets_the_service_answer(policy, info, hsc):
+    """A bare GUID and an explicit endpoint: nothing tells the service, so the request goes out and the service decides."""
+    failed, refused = policy(rotation={"interval_month": 1})  # instance A is HPCS
+    assert failed and refused["error"]["status"] == 400
+    failed, done = policy(instance_id=KP_STANDARD, rotation={"interval_month": 4})
+    assert not failed and done["changed"] and "rotation" in done["policies"]
+    failed, read = info(instance_id=KP_STANDARD)
+    assert not failed and read["policies"]["rotation"]["interval_month"] == 4  # listed: the instance holds a record of it
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"rotation": {}}, "rotation.interval_month must be a whole number of months from 1 to 12"),
+    ({"rotation": {"interval_month": 0}}, "rotation.interval_month must be a whole number of months from 1 to 12"),
+    ({"rotation": {"interval_month": 13}}, "from 1 to 12 when the policy is enabled (got 13)"),
+    ({"rotation": {"enabled": False, "interval_month": 3}}, "rotation.interval_month must not be set when rotation.enabled is false"),
+    ({"allowed_ip": {}}, "allowed_ip.allowed_ip must list from 1 to 1000 subnets"),
+    ({"allowed_ip": {"allowed_ip": []}}, "allowed_ip.allowed_ip must list from 1 to 1000 subnets in CIDR notation when the policy is enabled (got 0)"),
+    ({"allowed_ip": {"allowed_ip": [f"10.{i // 256}.{i % 256}.0/24" for i in range(1001)]}}, "(got 1001)"),
+    ({"allowed_ip": {"allowed_ip": ["192.0.2.0/24", "300.0.0.0/8"]}}, "allowed_ip.allowed_ip[1]: '300.0.0.0/8' is not an IPv4 or IPv6 subnet"),
+    ({"allowed_ip": {"allowed_ip": ["192.0.2.7"]}}, "allowed_ip.allowed_ip[0]: '192.0.2.7' is not in CIDR notation"),
+    ({"allowed_ip": {"allowed_ip": ["192.0.2.1/24"]}}, "has host bits set; the subnet is 192.0.2.0/24"),
+    ({"allowed_ip": {"allowed_ip": ["10.0.0.0/33"]}}, "is not an IPv4 or IPv6 subnet"),
+    ({"allowed_ip": {"allowed_ip": ["2001:db8::/32", "2001:DB8::/32"]}}, "allowed_ip.allowed_ip[1]: the subnet 2001:db8::/32 is listed twice"),
+    ({"allowed_ip": {"enabled": False, "allowed_ip": ["192.0.2.0/24"]}}, "allowed_ip.allowed_ip must not be set when allowed_ip.enabled is false"),
+])
+def test_bad_key_protect_input_fails_before_any_request(policy, hsc, params, message):
+    hsc.token()
+    mark = hsc.mark()
+    failed, result = policy(**kp(**params))
+    assert failed and message in result["msg"], result["msg"]
+    assert hsc.requests_since(mark, service=None) == []
+
+
+def test_dedicated_refuses_allowed_network_after_discovery_and_before_any_kms_request(policy, info, hsc):
+    hsc.token()
+    mark = hsc.mark()
+    failed, result = policy(**dedicated(hsc, allowed_network="private-only", metrics=True))
+    assert failed and result["msg"] == (f"instance {KP_DEDICATED} is a Key Protect Dedicated instance, which does not support the "
+                                        "allowed network policy (use context-based restrictions)"), result["msg"]
+    assert hsc.requests_since(mark) == []  # the Resource Controller was asked; the instance was not
+    failed, read = info(**dedicated(hsc))
+    assert not failed and sorted(read["policies"]) == ["allowed_ip", "dual_auth_delete", "key_create_import_access", "metrics", "rotation"]
+    failed, done = policy(**dedicated(hsc, rotation={"interval_month": 6}))
+    assert not failed and done["changed"] and "allowed_network" not in done["policies"]
+
+
+def test_dedicated_refusal_from_the_service_is_explained(policy, hsc):
+    """An explicit endpoint and a bare GUID: the plan is unknown, the service refuses, the message says why."""
+    failed, result = policy(instance_id=KP_DEDICATED, allowed_network="private-only")
+    assert failed and result["error"]["status"] == 403 and "FEATURE_RESTRICTED_ERR" in result["msg"]
+    assert "Key Protect Dedicated instances have no allowed network policy" in result["msg"]
