@@ -181,8 +181,8 @@ class Transport:
                                            timeout=max(0.001, deadline - self._clock()), verify=self.verify, allow_redirects=False)
             except requests_exceptions.SSLError as exc:
                 raise TransportError(
-                    f"TLS verification of {_origin(url)} failed ({_short(_root_cause(exc))}). Set ca_path to the CA bundle that signed the service's certificate; "
-                    "validate_certs=false disables the check (not recommended).",
+                    f"TLS verification of {_origin(url)} failed ({_short(_root_cause(exc))}). Set ca_path to the CA bundle that signed the "
+                    "service's certificate; validate_certs=false disables the check (not recommended).",
                     method=method, url=url, correlation_id=correlation_id)
             except (requests_exceptions.ConnectionError, requests_exceptions.Timeout) as exc:
                 wait = policy.backoff(attempt)
