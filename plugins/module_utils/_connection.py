@@ -144,16 +144,14 @@ class Connection:
 
     @property
     def route(self):
-        """How the endpoint is found (docs/design-choices.md, "Discovery order"): ``endpoint`` (given), ``broker`` (HPCS,
-        or an instance of unknown service in a known region; a broker that does not know it hands over to the Resource
-        Controller), or ``resource_controller`` (Key Protect, and any instance known by its GUID alone)."""
+        """How the endpoint is found (docs/design-choices.md, "Discovery order"): ``endpoint`` (given), ``broker`` (an HPCS
+        instance, or a ``broker_url`` given; a broker that does not know an instance of unknown service hands over to the
+        Resource Controller), or ``resource_controller`` (Key Protect, and an instance of unknown service)."""
         if self.options.get("endpoint"):
             return "endpoint"
         if self.known_service == "key_protect":
             return "resource_controller"
-        if self.options.get("broker_url"):
-            return "broker"
-        if self.region and (self.known_service == "hs_crypto" or self.region not in KEY_PROTECT_REGIONS):
+        if self.known_service == "hs_crypto" or self.options.get("broker_url"):
             return "broker"
         return "resource_controller"
 
@@ -226,6 +224,12 @@ class Connection:
                     "the identity the Viewer role on the instance.")
                 self.source = "region"
                 return key_protect_endpoints(self.region)
+            if exc.status in (401, 403) and self.known_service is None and self.region:
+                # Nothing said which service it is and the Resource Controller may not be read: HPCS's broker may know it.
+                endpoints, self.last_correlation_id = discover_endpoints(self.sender, self.broker_url, guid)
+                self.known_service = self.service = "hs_crypto"
+                self.source = "broker"
+                return endpoints
             raise
         if self.options.get("service") and record.service != self.options["service"]:
             raise ConfigurationError(f"service {self.options['service']} conflicts with the Resource Controller, which says instance {guid} "
