@@ -1,6 +1,10 @@
 """Write the connection variables for a running HPCS emulator as YAML or shell exports.
 
-Usage: python scripts/emulator_vars.py [--env] STATE_FILE OUT_FILE   (OUT_FILE - for standard output)
+Usage: python scripts/emulator_vars.py [--env] [--personality NAME] STATE_FILE OUT_FILE   (OUT_FILE - for standard output)
+
+``--personality`` chooses the instance the integration targets use: ``hpcs`` (instance A, the default),
+``kp-standard`` (the Key Protect Standard instance) or ``kp-dedicated`` (the Key Protect Dedicated instance); the
+second instance (``hs_crypto_instance_id_b``) is of the same service.
 
 STATE_FILE is the JSON the emulator writes once it is ready (``pid``, ``http_url``,
 ``https_url``, ``private_url``, ``ca_path``, ``config``).  The YAML output is
@@ -30,7 +34,12 @@ DEFAULT_INSTANCES = {
     'A': ('8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b', 'us-south'),
     'B': ('3f9e8d7c-6b5a-4d3c-8b2a-1f0e9d8c7b6a', 'eu-de'),
     'C': ('c0ffee00-1234-4abc-8def-0123456789ab', 'us-south'),
+    'kp-standard': ('5d1c7b2a-9e8f-4a3b-8c6d-2e1f0a9b8c7d', 'us-south'),
+    'kp-xr': ('6e2d8c3b-0f9a-4b4c-9d7e-3f2a1b0c9d8e', 'eu-de'),
+    'kp-dedicated': ('7f3e9d4c-1a0b-4c5d-8e8f-4a3b2c1d0e9f', 'us-east'),
 }
+# personality -> (instance, second instance)
+PERSONALITIES = {'hpcs': ('A', 'B'), 'kp-standard': ('kp-standard', 'kp-xr'), 'kp-dedicated': ('kp-dedicated', 'kp-standard')}
 
 
 def api_keys_by_user(config: dict[str, t.Any]) -> dict[str, str]:
@@ -59,6 +68,13 @@ def main(argv: list[str]) -> None:
     """Read the state file and write the variables file."""
     env_format = '--env' in argv
     argv = [arg for arg in argv if arg != '--env']
+    personality = 'hpcs'
+    if '--personality' in argv:
+        at = argv.index('--personality')
+        personality = argv[at + 1] if at + 1 < len(argv) else ''
+        del argv[at:at + 2]
+    if personality not in PERSONALITIES:
+        sys.exit(f'unknown personality {personality!r}; one of {", ".join(PERSONALITIES)}')
 
     if len(argv) != 2:
         sys.exit(__doc__)
@@ -79,17 +95,18 @@ def main(argv: list[str]) -> None:
         'hs_crypto_api_key': api_keys['alice'],
         'hs_crypto_api_key_bob': api_keys['bob'],
         'hs_crypto_api_key_eve': api_keys['eve'],
-        'hs_crypto_instance_id': instances['A'][0],
-        'hs_crypto_instance_id_b': instances['B'][0],
+        'hs_crypto_instance_id': instances[PERSONALITIES[personality][0]][0],
+        'hs_crypto_instance_id_b': instances[PERSONALITIES[personality][1]][0],
         'hs_crypto_instance_id_c': instances['C'][0],
-        'hs_crypto_region': instances['A'][1],
+        'hs_crypto_region': instances[PERSONALITIES[personality][0]][1],
+        'hs_crypto_personality': personality,
     }
 
     if env_format:
         environment = {
             'IBMCLOUD_API_KEY': variables['hs_crypto_api_key'],
             'HS_CRYPTO_IAM_URL': variables['hs_crypto_emulator_url'],
-            'HS_CRYPTO_BROKER_URL': variables['hs_crypto_emulator_url'],
+            'HS_CRYPTO_RESOURCE_CONTROLLER_URL': variables['hs_crypto_emulator_url'],
             'HS_CRYPTO_CA_PATH': variables['hs_crypto_ca_path'],
         }
         lines = [f'# Generated from {state_path}']
