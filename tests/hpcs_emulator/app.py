@@ -8,8 +8,8 @@ import logging
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import (actions, aliases, broker, control, iam, import_token, instance_policies, key_policies, keyrings, kms,
-               lifecycle, registrations, rotation, routing, wrapping)
+from . import (actions, aliases, broker, control, cryptounits, iam, import_token, instance_policies, key_policies, keyrings,
+               kms, lifecycle, registrations, resource_controller, rotation, routing, wrapping)
 from .context import STATE_KEY
 from .errors import KmsError
 from .middleware import CORRELATION_KEY, WRITE_ENDPOINTS_KEY, EmulatorMiddleware, classify
@@ -46,7 +46,10 @@ def _http_error(error: HTTPException):
         if allow:
             kms_error.headers['Allow'] = allow
         return _kms_error_response(kms_error)
-    if service == 'iam':
+    if service == 'rc':
+        code = {404: 'RC-NotFound', 405: 'RC-MethodNotAllowed'}.get(error.code, 'RC-BadRequest')
+        body = resource_controller.rc_error_body(error.code or 500, code, error.description or error.name)
+    elif service == 'iam':
         body = {'errorCode': 'BXNIM0400E', 'errorMessage': error.description or error.name,
                 'context': {'instanceId': 'iamid-emulator', 'clusterName': 'emulator'}}
     elif path.startswith('/_emulator'):
@@ -65,6 +68,10 @@ def _unexpected_error(error: Exception):
     if isinstance(error, HTTPException):
         return _http_error(error)
     LOG.exception('unexpected error on %s %s', request.method, request.path)
+    if classify(request.path) == 'rc':
+        response = jsonify(resource_controller.rc_error_body(500, 'RC-InternalServerError', 'The emulator hit an unexpected error'))
+        response.status_code = 500
+        return response
     if classify(request.path) == 'kms':
         return _kms_error_response(KmsError(500, 'INTERNAL_SERVER_ERR', 'The emulator hit an unexpected error',
                                             resource='Request', verb='processed'))
@@ -86,7 +93,7 @@ def create_app(state: EmulatorState | None = None) -> Flask:
     app.json.compact = True
     app.extensions[STATE_KEY] = state if state is not None else EmulatorState()
     app.extensions[WRITE_ENDPOINTS_KEY] = dict(routing.WRITE_ENDPOINTS)
-    for blueprint in (iam.bp, broker.bp, routing.bp, control.bp):
+    for blueprint in (iam.bp, broker.bp, routing.bp, cryptounits.bp, resource_controller.bp, control.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(KmsError, _kms_error_response)
     app.register_error_handler(HTTPException, _http_error)

@@ -43,7 +43,7 @@ def instance_endpoints(instance_id: str):
     except TokenError:
         return _error(401, 'UNAUTHORIZED', 'The IAM access token is invalid or expired')
     spec = state.config.instance(instance_id)
-    if spec is None:
+    if spec is None or spec['service'] != 'hs-crypto':  # the HPCS broker does not know Key Protect instances
         return _error(404, 'NOT_FOUND', f'Instance {instance_id} was not found')
     instance_id = instance_id.lower()
     if instance_id not in state.config.instances_for(claims['iam_id']):

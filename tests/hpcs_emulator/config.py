@@ -7,11 +7,27 @@ import copy
 import json
 import os
 import threading
+import uuid
 
 DEFAULT_CONFIG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'default_config.json')
 
 TOP_LEVEL_KEYS = ('account_id', 'token_lifetime', 'api_keys', 'instances')
 MAX_TOKEN_LIFETIME = 30 * 24 * 3600
+
+SERVICES = ('hs-crypto', 'kms')
+PLANS = {'hs-crypto': ('standard',), 'kms': ('tiered-pricing', 'cross-region-resiliency', 'dedicated')}
+DEFAULT_PLANS = {'hs-crypto': 'standard', 'kms': 'tiered-pricing'}
+DEFAULT_RESOURCE_GROUP_ID = '4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a99'
+CRYPTO_UNIT_STATES = ('reserved', 'claimed', 'initialized', 'kms-authorized', 'kms-initialized', 'maintenance',
+                      'available', 'marked-for-del', 'zeroized')
+# Global Catalog ids the Resource Controller reports. Key Protect's service id and tiered-pricing plan id are the real
+# ones (key-protect-api.md 1.2, 2.2); the others are unknown and were chosen for the emulator (docs/emulator.md).
+SERVICE_IDS = {'kms': 'ee41347f-b18e-4ca6-bf80-b5467c63f9a6', 'hs-crypto': '6a93e3e1-066a-4d9d-ae1f-0dd8ba12cee3'}
+PLAN_IDS = {'tiered-pricing': 'eedd3585-90c6-4c8f-be3d-062069e99fc3',
+            'cross-region-resiliency': 'bd1e16c6-59ac-45df-9c79-076b22127d24',
+            'dedicated': 'd2ef4769-3a85-44a0-bca4-8d0a5091405b',
+            'standard': 'eac61a77-997c-4345-974a-8de9cada9798'}
+INSTANCE_FIELDS = {'name', 'region', 'service', 'plan', 'resource_group_id', 'account_id', 'crypto_units'}
 
 
 class ConfigError(ValueError):
@@ -40,6 +56,52 @@ def _check_lifetime(value) -> int:
     return value
 
 
+def _default_units(instance_id: str) -> list:
+    return [{'id': str(uuid.uuid5(uuid.NAMESPACE_URL, f'emulator:crypto-unit:{instance_id}:{n}')), 'state': 'kms-initialized'}
+            for n in (1, 2)]
+
+
+def _check_units(instance_id: str, units) -> list:
+    if not isinstance(units, list) or not 1 <= len(units) <= 3:
+        raise ConfigError(f'instance {instance_id}: "crypto_units" must be a list of 1 to 3 units')
+    result = []
+    for unit in units:
+        if not isinstance(unit, dict) or set(unit) - {'id', 'state'} or not isinstance(unit.get('id'), str) or not unit['id']:
+            raise ConfigError(f'instance {instance_id}: every crypto unit is {{"id": "<string>", "state": "<state>"}}')
+        state = unit.get('state', 'kms-initialized')
+        if state not in CRYPTO_UNIT_STATES:
+            raise ConfigError(f'instance {instance_id}: crypto unit state must be one of {", ".join(CRYPTO_UNIT_STATES)}')
+        result.append({'id': unit['id'], 'state': state})
+    return result
+
+
+def _check_instance(instance_id: str, spec) -> dict:
+    if not isinstance(spec, dict) or not isinstance(spec.get('region'), str) or not spec['region']:
+        raise ConfigError(f'instance {instance_id}: "region" (string) is required')
+    unknown = set(spec) - INSTANCE_FIELDS
+    if unknown:
+        raise ConfigError(f'instance {instance_id}: unknown fields {sorted(unknown)}')
+    service = spec.get('service', 'hs-crypto')
+    if service not in SERVICES:
+        raise ConfigError(f'instance {instance_id}: "service" must be one of {", ".join(SERVICES)}')
+    plan = spec.get('plan', DEFAULT_PLANS[service])
+    if plan not in PLANS[service]:
+        raise ConfigError(f'instance {instance_id}: "plan" of a {service} instance must be one of {", ".join(PLANS[service])}')
+    for name in ('resource_group_id', 'account_id'):
+        if name in spec and (not isinstance(spec[name], str) or not spec[name]):
+            raise ConfigError(f'instance {instance_id}: "{name}" must be a non-empty string')
+    result = {'name': str(spec.get('name', instance_id)), 'region': spec['region'], 'service': service, 'plan': plan,
+              'resource_group_id': spec.get('resource_group_id', DEFAULT_RESOURCE_GROUP_ID)}
+    if spec.get('account_id'):
+        result['account_id'] = spec['account_id']
+    if plan == 'dedicated':
+        result['crypto_units'] = _check_units(instance_id, spec['crypto_units']) if 'crypto_units' in spec \
+            else _default_units(instance_id)
+    elif 'crypto_units' in spec:
+        raise ConfigError(f'instance {instance_id}: "crypto_units" is for plan dedicated only')
+    return result
+
+
 def _check_instances(instances) -> dict:
     if not isinstance(instances, dict):
         raise ConfigError('instances must be an object keyed by instance id')
@@ -47,12 +109,7 @@ def _check_instances(instances) -> dict:
     for instance_id, spec in instances.items():
         if not isinstance(instance_id, str) or not instance_id:
             raise ConfigError('instance ids must be non-empty strings')
-        if not isinstance(spec, dict) or not isinstance(spec.get('region'), str) or not spec['region']:
-            raise ConfigError(f'instance {instance_id}: "region" (string) is required')
-        unknown = set(spec) - {'name', 'region'}
-        if unknown:
-            raise ConfigError(f'instance {instance_id}: unknown fields {sorted(unknown)}')
-        result[instance_id.lower()] = {'name': str(spec.get('name', instance_id)), 'region': spec['region']}
+        result[instance_id.lower()] = _check_instance(instance_id, spec)
     return result
 
 
@@ -68,11 +125,18 @@ def _check_api_keys(api_keys) -> dict:
         instances = spec.get('instances', [])
         if not isinstance(instances, list) or not all(isinstance(i, str) for i in instances):
             raise ConfigError(f'API key of {spec["iam_id"]}: "instances" must be a list of instance ids')
-        unknown = set(spec) - {'iam_id', 'name', 'instances'}
+        unknown = set(spec) - {'iam_id', 'name', 'instances', 'account_id', 'resource_controller'}
         if unknown:
             raise ConfigError(f'API key of {spec["iam_id"]}: unknown fields {sorted(unknown)}')
+        if 'account_id' in spec and (not isinstance(spec['account_id'], str) or not spec['account_id']):
+            raise ConfigError(f'API key of {spec["iam_id"]}: "account_id" must be a non-empty string')
+        if not isinstance(spec.get('resource_controller', True), bool):
+            raise ConfigError(f'API key of {spec["iam_id"]}: "resource_controller" must be true or false')
         result[api_key] = {'iam_id': spec['iam_id'], 'name': str(spec.get('name', spec['iam_id'])),
-                           'instances': [i.lower() for i in instances]}
+                           'instances': [i.lower() for i in instances],
+                           'resource_controller': spec.get('resource_controller', True)}
+        if spec.get('account_id'):
+            result[api_key]['account_id'] = spec['account_id']
     return result
 
 
@@ -130,15 +194,39 @@ class Config:
     def instance(self, instance_id: str) -> dict | None:
         with self._lock:
             spec = self._instances.get((instance_id or '').lower())
-            return dict(spec) if spec else None
+            return copy.deepcopy(spec) if spec else None
 
     def instance_ids(self) -> list:
         with self._lock:
             return list(self._instances)
 
+    def instance_account(self, instance_id: str) -> str:
+        spec = self.instance(instance_id) or {}
+        return spec.get('account_id') or self.account_id
+
+    def identity_account(self, iam_id: str) -> str:
+        """The account an identity belongs to (tokens carry it in ``account.bss``)."""
+        with self._lock:
+            for spec in self._api_keys.values():
+                if spec['iam_id'] == iam_id and spec.get('account_id'):
+                    return spec['account_id']
+            return self.account_id
+
+    def resource_controller_access(self, iam_id: str) -> bool:
+        """Viewer on the resource group (Resource Controller reads); false when any key of the identity says so."""
+        with self._lock:
+            specs = [spec for spec in self._api_keys.values() if spec['iam_id'] == iam_id]
+            return bool(specs) and all(spec.get('resource_controller', True) for spec in specs)
+
+    def instances_in_account(self, account_id: str) -> list:
+        with self._lock:
+            return [instance_id for instance_id, spec in self._instances.items()
+                    if (spec.get('account_id') or self.account_id) == account_id]
+
     def instance_crn(self, instance_id: str) -> str:
         spec = self.instance(instance_id)
-        return f'crn:v1:bluemix:public:hs-crypto:{spec["region"]}:a/{self.account_id}:{instance_id}::'
+        account = spec.get('account_id') or self.account_id
+        return f'crn:v1:bluemix:public:{spec["service"]}:{spec["region"]}:a/{account}:{instance_id.lower()}::'
 
     def update(self, data: dict) -> None:
         """Add or replace API keys and instances, change token_lifetime (additive merge)."""
@@ -160,7 +248,7 @@ class Config:
         with self._lock:
             instances = {}
             for instance_id, spec in self._instances.items():
-                instances[instance_id] = dict(spec, crn=self.instance_crn(instance_id))
+                instances[instance_id] = dict(copy.deepcopy(spec), crn=self.instance_crn(instance_id))
             return {
                 'account_id': self.account_id,
                 'token_lifetime': self._token_lifetime,

@@ -8,7 +8,7 @@ import json
 from flask import Blueprint, jsonify, request
 
 from .clock import format_time, parse_rfc3339
-from .config import ConfigError
+from .config import CRYPTO_UNIT_STATES, ConfigError
 from .context import current_state
 from .faults import FaultError
 from .registrations import SeedError, remove as remove_registrations, seed as seed_registration
@@ -163,3 +163,32 @@ def clear_registrations():
     except SeedError as exc:
         return _bad(str(exc), exc.status)
     return jsonify({'ok': True, 'removed': removed})
+
+
+@bp.route('/crypto_units', methods=['POST'])
+def set_crypto_units():
+    """``{"instance_id": "<Dedicated instance>", "states": ["kms-initialized", "reserved", ...]}``: one state per unit."""
+    body = _body()
+    if not isinstance(body, dict) or set(body) != {'instance_id', 'states'}:
+        return _bad('body must be {"instance_id": "<id>", "states": ["<state>", ...]}')
+    states = body['states']
+    if not isinstance(states, list) or not all(isinstance(s, str) and s in CRYPTO_UNIT_STATES for s in states):
+        return _bad(f'states must be a list of: {", ".join(CRYPTO_UNIT_STATES)}')
+    state = current_state()
+    instance_id = body['instance_id']
+    if not isinstance(instance_id, str) or state.config.instance(instance_id) is None:
+        return _bad(f'no instance {instance_id}', 404)
+    try:
+        units = state.set_crypto_unit_states(instance_id, states)
+    except ValueError as exc:
+        return _bad(str(exc))
+    return jsonify({'instance_id': instance_id.lower(), 'crypto_units': units})
+
+
+@bp.route('/crypto_units', methods=['GET'])
+def get_crypto_units():
+    instance_id = request.args.get('instance_id', '')
+    units = current_state().crypto_units(instance_id) if instance_id else None
+    if units is None:
+        return _bad('instance_id must name a Key Protect Dedicated instance', 404)
+    return jsonify({'instance_id': instance_id.lower(), 'crypto_units': units})

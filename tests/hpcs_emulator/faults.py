@@ -9,7 +9,7 @@ import threading
 
 from .errors import KmsError, reason_phrase
 
-SERVICES = ('kms', 'iam', 'broker', 'any')
+SERVICES = ('kms', 'iam', 'broker', 'rc', 'any')
 RULE_FIELDS = ('service', 'method', 'path', 'status', 'retry_after', 'body', 'delay', 'drop', 'after', 'times', 'rate', 'seed', 'skip')
 MAX_DELAY = 300
 
@@ -162,6 +162,9 @@ def default_fault_body(service: str, status: int) -> dict:
         code = 'INTERNAL_SERVER_ERR' if status == 500 else phrase.upper().replace(' ', '_').replace('-', '_') + '_ERR'
         return KmsError(status, code, f'{phrase}: fault injected by the emulator',
                         resource='Request', verb='processed').body()
+    if service == 'rc':
+        return {'error_code': 'RC-' + phrase.replace(' ', '').replace('-', ''), 'message': f'{phrase} (fault injected by the emulator)',
+                'status_code': status, 'transaction_id': 'bss-fault-injected'}
     if service == 'iam':
         return {'errorCode': 'BXNIM0500E', 'errorMessage': f'{phrase} (fault injected by the emulator)',
                 'context': {'instanceId': 'iamid-emulator', 'clusterName': 'emulator'}}

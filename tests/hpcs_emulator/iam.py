@@ -84,7 +84,7 @@ def token():
     else:
         return iam_error(400, 'BXNIM0308E', f'Grant type is not supported. Grant type: {grant_type[:100]}',
                          f'Supported grant types: {APIKEY_GRANT}, {REFRESH_GRANT}.')
-    body = state.tokens.issue(iam_id, state.config.account_id, state.config.token_lifetime, grant_type)
+    body = state.tokens.issue(iam_id, state.config.identity_account(iam_id), state.config.token_lifetime, grant_type)
     response = jsonify(body)
     response.headers['Cache-Control'] = 'no-store'
     return response

@@ -25,7 +25,7 @@ from flask import request
 
 from .clock import format_time
 from .errors import KmsError, bad_body, field_error
-from .routing import KmsContext, flat, kms_route
+from .routing import KmsContext, feature_restricted, flat, kms_route
 from .validation import ROOT_SIZES, canonical_fields, read_json_body
 
 # RSA-4096 on the real service; 2048 here keeps token creation fast (documented).
@@ -77,6 +77,8 @@ def _whole_number(fields: dict, name: str, default: int, low: int, high: int) ->
 
 @kms_route('/import_token', ['POST'], 'Import token', 'created', write=True)
 def create_import_token(ctx: KmsContext):
+    if ctx.dedicated:
+        raise feature_restricted('Import tokens (secure import)')
     body = read_json_body(request, required=False)
     if body is not None and not isinstance(body, dict):
         raise bad_body('the body must be a JSON object')
@@ -91,6 +93,8 @@ def create_import_token(ctx: KmsContext):
 
 @kms_route('/import_token', ['GET'], 'Import token', 'retrieved')
 def get_import_token(ctx: KmsContext):
+    if ctx.dedicated:
+        raise feature_restricted('Import tokens (secure import)')
     token = ctx.instance.import_token
     if token is None:
         raise _expired('No import token exists for this instance: create one with POST /api/v2/import_token')
@@ -120,6 +124,8 @@ def _decrypt_nonce(material: bytes, encrypted_nonce: bytes, init_vector: bytes) 
 
 def unwrap_secure_import(ctx: KmsContext, secure: dict) -> bytes:
     """Return the key material of a secure import (``payload``/``encryptedNonce``/``iv``), or raise."""
+    if ctx.dedicated:
+        raise feature_restricted('Secure import with an import token')
     token = ctx.instance.import_token
     if token is None:
         raise _expired('No import token exists for this instance: create one first')

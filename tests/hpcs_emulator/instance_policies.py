@@ -2,11 +2,16 @@
 """Instance policies ``/api/v2/instance/policies`` (reference 4.10) and their enforcement on key creation.
 
 Stored per instance as ``policies[<type>] = {enabled, attributes?, createdBy, creationDate,
-updatedBy, lastUpdated}``. The HPCS types only: dualAuthDelete, allowedNetwork,
-keyCreateImportAccess, metrics. ``allowedNetwork`` is enforced in routing.kms_route.
+updatedBy, lastUpdated}``. Every instance has dualAuthDelete, allowedNetwork,
+keyCreateImportAccess and metrics; Key Protect (``kms``) instances also have ``rotation`` and
+``allowedIP`` (key-protect-api.md section 3) and ``GET /api/v2/instance/allowed_ip_port``.
+``allowedNetwork`` is enforced in routing.kms_route; ``allowedIP`` is stored, never enforced.
+Dedicated instances refuse ``allowedNetwork`` writes (403 FEATURE_RESTRICTED_ERR).
 """
 
 from __future__ import annotations
+
+import ipaddress
 
 from flask import request
 
@@ -14,13 +19,29 @@ from .clock import format_time
 from .errors import KmsError, bad_body, field_error, query_error
 from .listing import arg
 from .model import POLICY_TYPE
-from .routing import KmsContext, collection, kms_route, no_content
+from .routing import KmsContext, collection, feature_restricted, kms_route, no_content
 from .validation import canonical_fields, collection_resources, read_json_body, typed
 
 POLICY_TYPES = ('dualAuthDelete', 'allowedNetwork', 'keyCreateImportAccess', 'metrics')
+KP_POLICY_TYPES = POLICY_TYPES + ('rotation', 'allowedIP')
+ALLOWED_IP_PORT = 15008
+ALLOWED_IP_PORT_TYPE = 'application/vnd.ibm.kms.allowed_ip_metadata+json'
+MAX_ALLOWED_IPS = 1000
 NETWORKS = ('public-and-private', 'private-only')
 ACCESS_DEFAULTS = {'create_root_key': True, 'create_standard_key': True, 'import_root_key': True,
                    'import_standard_key': True, 'enforce_token': False}
+
+
+def policy_types(ctx: KmsContext) -> tuple:
+    return KP_POLICY_TYPES if ctx.service == 'kms' else POLICY_TYPES
+
+
+def instance_rotation(instance) -> dict | None:
+    """The key rotation policy the ``rotation`` instance policy gives new root keys, or None."""
+    policy = instance.policies.get('rotation') or {}
+    if not policy.get('enabled'):
+        return None
+    return {'enabled': True, 'interval_month': policy['attributes']['interval_month']}
 
 
 def check_create_access(instance, extractable: bool, imported: bool, secure: bool) -> None:
@@ -45,10 +66,10 @@ def check_token_enforced(instance) -> None:
                        'token for key material (enforce_token is true)')
 
 
-def _policy_param() -> str | None:
+def _policy_param(types: tuple) -> str | None:
     value = arg(request.args, 'policy')
-    if value is not None and value not in POLICY_TYPES:
-        raise query_error('policy', 'one of ' + ', '.join(POLICY_TYPES))
+    if value is not None and value not in types:
+        raise query_error('policy', 'one of ' + ', '.join(types))
     return value
 
 
@@ -65,12 +86,59 @@ def _resource(policy_type: str, stored: dict) -> dict:
     return resource
 
 
+def _rotation_attributes(enabled: bool, value):
+    """``{"interval_month": 1..12}``: required when enabled, refused when disabled (an empty object is tolerated)."""
+    if not enabled:
+        if value not in (None, {}):
+            raise field_error('interval_month', 'omitted when the rotation policy is disabled')
+        return None
+    if value is None:
+        raise field_error('attributes', 'provided when the rotation policy is enabled')
+    fields = canonical_fields(typed(value, dict, 'attributes'), ('interval_month',))
+    if fields.get('interval_month') is None:
+        raise field_error('interval_month', 'provided when the rotation policy is enabled')
+    interval = typed(fields['interval_month'], int, 'interval_month')
+    if not 1 <= interval <= 12:
+        raise field_error('interval_month', 'an integer between 1 and 12 (inclusive)')
+    return {'interval_month': interval}
+
+
+def _check_cidr(value) -> str:
+    if not isinstance(value, str) or '/' not in value:
+        raise field_error('allowed_ip', 'a list of 1 to 1000 IPv4 or IPv6 CIDR strings, e.g. "192.0.2.0/24"')
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError as exc:
+        raise field_error('allowed_ip', f'a list of 1 to 1000 IPv4 or IPv6 CIDR strings ({value!r} is not one)') from exc
+    return value
+
+
+def _allowed_ip_attributes(enabled: bool, value):
+    """``{"allowed_ip": [CIDR, ...]}`` (1..1000) when enabled; when disabled any attributes are dropped (GO sends ``{}``)
+    and a GET shows ``{"allowed_ip": []}`` like the GO client's fixture."""
+    if not enabled:
+        if value is not None:
+            typed(value, dict, 'attributes')
+        return {'allowed_ip': []}
+    if value is None:
+        raise field_error('attributes', 'provided when the allowedIP policy is enabled')
+    fields = canonical_fields(typed(value, dict, 'attributes'), ('allowed_ip',))
+    subnets = fields.get('allowed_ip')
+    if not isinstance(subnets, list) or not 1 <= len(subnets) <= MAX_ALLOWED_IPS:
+        raise field_error('allowed_ip', 'a list of 1 to 1000 IPv4 or IPv6 CIDR strings, e.g. "192.0.2.0/24"')
+    return {'allowed_ip': [_check_cidr(subnet) for subnet in subnets]}
+
+
 def _attributes(policy_type: str, enabled: bool, value):
     """Attributes are required when enabled and absent when disabled (allowedNetwork tolerates them)."""
     if policy_type in ('dualAuthDelete', 'metrics'):
         if value is not None:
             raise bad_body("json: unknown field 'attributes'")
         return None
+    if policy_type == 'rotation':
+        return _rotation_attributes(enabled, value)
+    if policy_type == 'allowedIP':
+        return _allowed_ip_attributes(enabled, value)
     if value is None:
         if enabled:
             raise field_error('attributes', f'provided when the {policy_type} policy is enabled')
@@ -90,11 +158,11 @@ def _attributes(policy_type: str, enabled: bool, value):
             for name, default in ACCESS_DEFAULTS.items()}
 
 
-def _parse(resource: dict) -> tuple:
+def _parse(resource: dict, types: tuple) -> tuple:
     fields = canonical_fields(resource, ('policy_type', 'policy_data'))
     policy_type = fields.get('policy_type')
-    if policy_type not in POLICY_TYPES:
-        raise field_error('policy_type', 'one of ' + ', '.join(POLICY_TYPES))
+    if policy_type not in types:
+        raise field_error('policy_type', 'one of ' + ', '.join(types))
     if fields.get('policy_data') is None:
         raise field_error('policy_data', 'an object {"enabled": true|false, "attributes": {...}}')
     data = canonical_fields(typed(fields['policy_data'], dict, 'policy_data'), ('enabled', 'attributes'))
@@ -106,19 +174,25 @@ def _parse(resource: dict) -> tuple:
 
 @kms_route('/instance/policies', ['GET'], 'Instance policies', 'retrieved')
 def get_instance_policies(ctx: KmsContext):
-    wanted = _policy_param()
-    resources = [_resource(policy_type, ctx.instance.policies[policy_type]) for policy_type in POLICY_TYPES
+    types = policy_types(ctx)
+    wanted = _policy_param(types)
+    resources = [_resource(policy_type, ctx.instance.policies[policy_type]) for policy_type in types
                  if policy_type in ctx.instance.policies and wanted in (None, policy_type)]
     return collection(resources, POLICY_TYPE)
 
 
 @kms_route('/instance/policies', ['PUT'], 'Instance policies', 'set', write=True)
 def put_instance_policies(ctx: KmsContext):
-    wanted = _policy_param()
-    resources = collection_resources(read_json_body(request, required=True), POLICY_TYPE, 1, 1 if wanted else len(POLICY_TYPES))
+    types = policy_types(ctx)
+    wanted = _policy_param(types)
+    if wanted == 'allowedNetwork' and ctx.dedicated:
+        raise feature_restricted('The allowedNetwork instance policy')
+    resources = collection_resources(read_json_body(request, required=True), POLICY_TYPE, 1, 1 if wanted else len(types))
     parsed = {}
     for resource in resources:
-        policy_type, enabled, attributes = _parse(resource)
+        policy_type, enabled, attributes = _parse(resource, types)
+        if policy_type == 'allowedNetwork' and ctx.dedicated:
+            raise feature_restricted('The allowedNetwork instance policy')
         if policy_type in parsed:
             raise bad_body(f'the policy type {policy_type} is given more than once')
         parsed[policy_type] = (enabled, attributes)
@@ -133,3 +207,13 @@ def put_instance_policies(ctx: KmsContext):
             stored['attributes'] = attributes
         ctx.instance.policies[policy_type] = stored
     return no_content()
+
+
+@kms_route('/instance/allowed_ip_port', ['GET'], 'Allowed IP port', 'retrieved')
+def get_allowed_ip_port(ctx: KmsContext):
+    """The private-endpoint port of an instance with the allowedIP policy enabled (key-protect-api.md 3.3)."""
+    if ctx.service != 'kms':
+        raise KmsError(400, 'INVALID_QUERY_PARAM_ERR', 'The allowed IP port exists on Key Protect instances only; this is a '
+                       'Hyper Protect Crypto Services instance')
+    enabled = (ctx.instance.policies.get('allowedIP') or {}).get('enabled')
+    return collection([{'private_endpoint_port': ALLOWED_IP_PORT}] if enabled else [], ALLOWED_IP_PORT_TYPE)

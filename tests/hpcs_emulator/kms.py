@@ -15,7 +15,7 @@ from flask import make_response, request
 
 from .errors import KmsError, bad_body, invalid_state
 from .import_token import unwrap_secure_import
-from .instance_policies import check_create_access
+from .instance_policies import check_create_access, instance_rotation
 from .listing import parse_key_query, select_keys
 from .model import DEFAULT_RING, KEY_TYPE, Key, KeyVersion
 from .routing import WRITE_ENDPOINTS, KmsContext, bp, collection, kms_route, lookup_key, prefer_mode, ring_header
@@ -52,8 +52,11 @@ def _create(ctx: KmsContext, overrides: bool):
         dual_auth = True
     if dual_auth is not None:
         key.set_policy('dualAuthDelete', {'enabled': dual_auth}, ctx.iam_id, ctx.now)
-    if spec.rotation is not None:
-        key.set_policy('rotation', spec.rotation, ctx.iam_id, ctx.now)
+    rotation = spec.rotation
+    if rotation is None and not spec.extractable and not imported:
+        rotation = instance_rotation(ctx.instance)  # the rotation instance policy (Key Protect) covers new root keys
+    if rotation is not None:
+        key.set_policy('rotation', rotation, ctx.iam_id, ctx.now)
     ctx.instance.add_key(key)
     if prefer_mode() == 'minimal':
         full = key.to_resource(ctx.crn_base, ctx.now)

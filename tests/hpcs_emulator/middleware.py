@@ -41,8 +41,10 @@ class ListenerApp:
 
 
 def classify(path: str) -> str:
-    if path.startswith('/api/v2'):
+    if path.startswith(('/api/v2', '/api/v1/')):
         return 'kms'
+    if path == '/v2/resource_instances' or path.startswith('/v2/resource_instances/'):
+        return 'rc'
     if path.startswith(('/identity/', '/oidc/')):
         return 'iam'
     if path.startswith('/crypto_v2/'):
@@ -83,7 +85,7 @@ class EmulatorMiddleware:
     @staticmethod
     def _instance(environ, service: str, path: str):
         if service == 'kms':
-            return environ.get('HTTP_BLUEMIX_INSTANCE') or None
+            return environ.get('HTTP_BLUEMIX_INSTANCE') or environ.get('HTTP_INSTANCE_ID') or None
         if service == 'broker':
             return path.rstrip('/').rsplit('/', 1)[-1] or None
         return None

@@ -30,10 +30,16 @@ class KmsContext:
     instance: InstanceState
     crn_base: str
     now: datetime.datetime
+    service: str = 'hs-crypto'
+    plan: str = 'standard'
+
+    @property
+    def dedicated(self) -> bool:
+        return self.plan == 'dedicated'
 
 
-def _authorize(state) -> tuple:
-    """Check token, Bluemix-Instance header and access; return (iam_id, instance id)."""
+def _authorize(state, headers: tuple = ('Bluemix-Instance',)) -> tuple:
+    """Check token, Bluemix-Instance header (or the first of ``headers`` sent) and access; return (iam_id, instance id)."""
     token = bearer_token()
     if token is None:
         raise unauthorized()
@@ -41,13 +47,31 @@ def _authorize(state) -> tuple:
         claims = state.tokens.check_access_token(token)
     except TokenError as exc:
         raise unauthorized() from exc
-    instance_id = request.headers.get('Bluemix-Instance', '').strip().lower()
+    instance_id = next((value for value in (request.headers.get(name, '').strip().lower() for name in headers) if value), '')
     if not instance_id:
         raise header_error('bluemix-instance', 'the ID of an instance (the Bluemix-Instance header is required)')
     if state.config.instance(instance_id) is None or instance_id not in state.config.instances_for(claims['iam_id']):
         raise KmsError(401, 'UNAUTHORIZED_ERR', 'The user does not have access to the specified resource',
                        target=('header', 'bluemix-instance'))
     return claims['iam_id'], instance_id
+
+
+NO_UNITS_MESSAGE = 'no healthy upstream: no crypto units are in kms-initialized state at this time'
+
+
+def check_units_ready(state, instance_id: str) -> None:
+    """A Dedicated instance with no unit in ``kms-initialized`` answers 503 (KPDOC ts-initialization-issues.md)."""
+    units = state.crypto_units(instance_id)
+    if units is not None and not any(unit['state'] == 'kms-initialized' for unit in units):
+        raise KmsError(503, None, NO_UNITS_MESSAGE, reasons=False)
+
+
+def feature_restricted(feature: str) -> KmsError:
+    """What a Dedicated instance answers for a feature it does not support (the emulator's choice, docs/emulator.md)."""
+    return KmsError(403, 'FEATURE_RESTRICTED_ERR', f'{feature} is not supported for Key Protect Dedicated instances')
+
+
+authorize = _authorize
 
 
 def kms_route(rule: str, methods: list, resource: str, verb: str, write=False):
@@ -62,14 +86,17 @@ def kms_route(rule: str, methods: list, resource: str, verb: str, write=False):
             g.kms_op = (resource, verb)
             state = current_state()
             iam_id, instance_id = _authorize(state)
+            spec = state.config.instance(instance_id)
             with state.lock:
+                check_units_ready(state, instance_id)
                 instance = state.instance(instance_id)
                 if instance.allowed_network() == 'private-only' and current_listener() != 'private':
                     raise KmsError(401, 'UNAUTHORIZED_ERR', 'The instance accepts requests on its private endpoint only',
                                    target=('header', 'bluemix-instance'))
                 now = state.clock.now().replace(microsecond=0)
                 instance.tick(now)
-                ctx = KmsContext(state, iam_id, instance_id, instance, state.crn_base(instance_id), now)
+                ctx = KmsContext(state, iam_id, instance_id, instance, state.crn_base(instance_id), now,
+                                 service=spec['service'], plan=spec['plan'])
                 return view(ctx, **kwargs)
         bp.add_url_rule(rule, view.__name__, wrapper, methods=methods)
         for method in methods:

@@ -29,6 +29,7 @@ class EmulatorState:
         self.faults = FaultManager()
         self.endpoints: dict = {}
         self._instances: dict = {}
+        self._units: dict = {}
 
     def instance(self, instance_id: str) -> InstanceState:
         """State of a configured instance (created on first use). Call with ``lock`` held."""
@@ -42,14 +43,39 @@ class EmulatorState:
         """Key CRNs are ``<crn_base>:key:<id>``."""
         return self.config.instance_crn(instance_id)[:-2]
 
+    def crypto_units(self, instance_id: str) -> list | None:
+        """Crypto units ``[{id, state}]`` of a Dedicated instance (from the config until set); None for other plans."""
+        spec = self.config.instance(instance_id)
+        if spec is None or spec['plan'] != 'dedicated':
+            return None
+        with self.lock:
+            units = self._units.get(instance_id.lower())
+            if units is None:
+                units = self._units[instance_id.lower()] = spec['crypto_units']
+            return [dict(unit) for unit in units]
+
+    def set_crypto_unit_states(self, instance_id: str, states: list) -> list:
+        """Set the state of each unit, in order (control endpoint); ValueError when the count differs."""
+        with self.lock:
+            units = self.crypto_units(instance_id)
+            if units is None:
+                raise ValueError(f'instance {instance_id} is not a Key Protect Dedicated instance')
+            if len(states) != len(units):
+                raise ValueError(f'instance {instance_id} has {len(units)} crypto units; give one state per unit')
+            for unit, unit_state in zip(units, states):
+                unit['state'] = unit_state
+            self._units[instance_id.lower()] = units
+            return [dict(unit) for unit in units]
+
     def set_endpoints(self, endpoints: dict) -> None:
         """Record the listener URLs (``http``, ``public``, ``private``) for the broker."""
         self.endpoints = dict(endpoints)
 
     def reset(self, revoke_tokens: bool = False) -> None:
-        """Drop keys, aliases, rings, policies, log, counters and faults; clock back to real time."""
+        """Drop keys, aliases, rings, policies, crypto unit states, log, counters and faults; clock back to real time."""
         with self.lock:
             self._instances = {}
+            self._units = {}
         self.requests.clear()
         self.faults.clear()
         self.clock.reset()

@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import requests
 
+from .config import DEFAULT_RESOURCE_GROUP_ID, PLAN_IDS, SERVICE_IDS
+
 ACCOUNT_ID = 'b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21'
+EVE_ACCOUNT_ID = 'e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0'
+RESOURCE_GROUP_ID = DEFAULT_RESOURCE_GROUP_ID
 ALICE_API_KEY = 'hsc-emulator-alice-api-key-0001'
 BOB_API_KEY = 'hsc-emulator-bob-api-key-0002'
 EVE_API_KEY = 'hsc-emulator-eve-api-key-0003'
+CAROL_API_KEY = 'hsc-emulator-carol-api-key-0004'  # key access to A and KP_STANDARD, no Resource Controller access
 INSTANCE_A = '8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b'
 INSTANCE_B = '3f9e8d7c-6b5a-4d3c-8b2a-1f0e9d8c7b6a'
-INSTANCE_C = 'c0ffee00-1234-4abc-8def-0123456789ab'
+INSTANCE_C = 'c0ffee00-1234-4abc-8def-0123456789ab'  # in eve's account (EVE_ACCOUNT_ID)
+KP_STANDARD = '5d1c7b2a-9e8f-4a3b-8c6d-2e1f0a9b8c7d'  # "kp-standard", us-south, kms tiered-pricing
+KP_XR = '6e2d8c3b-0f9a-4b4c-9d7e-3f2a1b0c9d8e'  # "kp-xr", eu-de, kms cross-region-resiliency
+KP_DEDICATED = '7f3e9d4c-1a0b-4c5d-8e8f-4a3b2c1d0e9f'  # "kp-dedicated", us-east, kms dedicated, units kms-initialized
+KP_DEDICATED_NEW = '8a4f0e5d-2b1c-4d6e-9f9a-5b4c3d2e1f0a'  # "kp-dedicated-new", us-south, kms dedicated, units reserved
+# Resource Controller ids: plan name -> resource_plan_id, service (sub_type) -> resource_id
+PLAN_IDS = dict(PLAN_IDS)
+SERVICE_IDS = dict(SERVICE_IDS)
 APIKEY_GRANT = 'urn:ibm:params:oauth:grant-type:apikey'
 KEY_TYPE = 'application/vnd.ibm.kms.key+json'
 

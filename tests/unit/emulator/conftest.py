@@ -15,7 +15,7 @@ if TESTS_DIR not in sys.path:
 
 from hpcs_emulator import clock as clock_module  # noqa: E402 pylint: disable=wrong-import-position
 from hpcs_emulator.server import EmulatorServer  # noqa: E402 pylint: disable=wrong-import-position
-from hpcs_emulator.testing import BOB_API_KEY, EVE_API_KEY, INSTANCE_C, KmsClient  # noqa: E402 pylint: disable=wrong-import-position
+from hpcs_emulator.testing import BOB_API_KEY, EVE_API_KEY, INSTANCE_C, KP_STANDARD, KmsClient  # noqa: E402 pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope='session')
@@ -67,3 +67,9 @@ def bob(emu):
 @pytest.fixture
 def eve(emu):
     return KmsClient(emu.http_url, api_key=EVE_API_KEY, instance=INSTANCE_C)
+
+
+@pytest.fixture
+def kp(emu):
+    """KMS client for alice on the Key Protect Standard instance (plain HTTP)."""
+    return KmsClient(emu.http_url, instance=KP_STANDARD)
