@@ -14,7 +14,11 @@ variable, the entry's index and the key it declares (``hs_crypto_instance_keys[2
 the option of the module the role passes it to (``crypto_keys[0].aliases``).
 """
 
+import copy
+import os
 import re
+
+import yaml
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -114,6 +118,53 @@ def _check_keys(entries, name, problems):
     parse_specs(accepted, names=names, problems=problems)
 
 
+# The role whose variables `role_variables` holds; its argument spec is read from the collection itself.
+ROLE_ARGUMENT_SPECS = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "hs_crypto_instance", "meta", "argument_specs.yml")
+ROLE_PREFIX = "hs_crypto_instance_"
+
+
+def _role_spec():
+    """The options of the role's entry point ``main``, in the form ArgumentSpecValidator takes (documentation removed);
+    the key lists without their suboptions, as each key entry is checked on its own (with its index and name)."""
+    with open(ROLE_ARGUMENT_SPECS, encoding="utf-8") as handle:
+        options = copy.deepcopy(yaml.safe_load(handle)["argument_specs"]["main"]["options"])
+
+    def strip(spec):
+        for option in spec.values():
+            option.pop("description", None)
+            if "options" in option:
+                strip(option["options"])
+        return spec
+
+    strip(options)
+    for name in ("hs_crypto_instance_keys", "hs_crypto_instance_shared_keys"):
+        options[name].pop("options", None)
+    return options
+
+
+def _from_role_variables(variables, problems):
+    """The filter's input built from the role's variables (``hs_crypto_instance_*``). Each variable is first checked
+    against the role's own argument spec - the check ansible-core runs when the role starts - on its own, so that one
+    bad variable does not hide the problems of the others; the rules are then checked for the variables it accepted."""
+    spec = _role_spec()
+    valid = {}
+    for name, option in spec.items():
+        value = variables.get(name)
+        if value is None:
+            if option.get("required"):
+                problems.append(f"missing required arguments: {name}")
+            continue
+        result = ArgumentSpecValidator({name: option}).validate({name: value}, validate_role_argument_spec=True)
+        problems.extend(error.msg for error in result.errors)
+        if not result.error_messages:
+            valid[name] = result.validated_parameters[name]
+    connection = dict((option, valid.get(ROLE_PREFIX + (option[len("instance_"):] if option.startswith("instance_") else option)))
+                      for option in common_argument_spec())
+    return {"connection": connection, "keys": valid.get(ROLE_PREFIX + "keys"), "shared_keys": valid.get(ROLE_PREFIX + "shared_keys"),
+            "key_rings": valid.get(ROLE_PREFIX + "key_rings"),
+            "policies": dict((name, value) for name, value in (valid.get(ROLE_PREFIX + "policies") or {}).items() if value is not None)}
+
+
 def hs_crypto_check(declared):
     """Problems (messages naming the variable or option and the rule) with ``{connection, keys, shared_keys, key_rings,
     policies}``; [] when there is none."""
@@ -121,6 +172,8 @@ def hs_crypto_check(declared):
         raise AnsibleFilterError("hs_crypto_check expects a dictionary with connection, keys, shared_keys, key_rings and policies")
     names = dict(DEFAULT_NAMES, **(declared.get("names") or {}))
     problems = []
+    if "role_variables" in declared:
+        declared = _from_role_variables(declared["role_variables"] or {}, problems)
     connection = dict((name, value) for name, value in (declared.get("connection") or {}).items() if value is not None)
     connection_problems = []
     params = _validated(common_argument_spec(), connection, "connection", connection_problems)

@@ -195,7 +195,7 @@ def test_every_problem_of_a_run_is_reported_at_once_in_the_role_variables_terms(
         "hs_crypto_instance_keys[0] (good-key) and hs_crypto_instance_keys[4] (good-key) both designate the name 'good-key'",
         "hs_crypto_instance_shared_keys[0] (backup-root).aliases",
         "hs_crypto_instance_key_rings[0].id",
-        "hs_crypto_instance_policies: ",
+        "allowed_network must be one of: public-and-private, private-only, got: everywhere found in hs_crypto_instance_policies",
     ]
     for fragment in expected:
         assert fragment in text, f"{fragment!r} not reported in:\n{text}"
