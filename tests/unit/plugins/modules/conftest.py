@@ -11,6 +11,7 @@ import time
 import pytest
 
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.ibm.hs_crypto.plugins.module_utils import _key_service as key_service, _safe_write as safe_write, _transport as transport
@@ -86,7 +87,21 @@ def run_module(capsys, monkeypatch):
                  "HS_CRYPTO_VALIDATE_CERTS", "HS_CRYPTO_TIMEOUT", "HS_CRYPTO_RETRIES", "HS_CRYPTO_ENDPOINT_TYPE"):
         monkeypatch.delenv(name, raising=False)
 
+    # Module warnings as a module process sees them, in-process: Ansible keeps them in a process-wide store that only the
+    # end of a module process empties (empty it, or an earlier test's warning shows up in this result), and since
+    # ansible-core 2.19, once any test of the process has imported controller code, ``warn`` goes to the controller's
+    # display instead of the result (which test ran before depends on how xdist shares the tests out).
+    try:
+        from ansible.module_utils import _internal  # pylint: disable=import-outside-toplevel
+    except ImportError:  # ansible-core < 2.19
+        _internal = None
+    if _internal is not None and hasattr(_internal, "is_controller"):
+        monkeypatch.setattr(_internal, "is_controller", False)
+
     def run(main, args, check_mode=False):
+        store = getattr(ansible_warnings, "_global_warnings", None)
+        if store is not None:
+            store.clear()
         args = dict(args)
         if check_mode:
             args["_ansible_check_mode"] = True
