@@ -88,6 +88,8 @@ def instance_record(state, instance_id: str) -> dict:
     with state.lock:
         policy = state.instance(guid).policies.get('allowedNetwork') or {}
     parameters = {}
+    if spec['plan'] == 'dedicated':  # the provisioning parameter (key-protect-api.md 1.2), echoed as RC records do
+        parameters['crypto_units'] = len(spec['crypto_units'])
     if policy.get('enabled'):
         parameters['allowed_network'] = (policy.get('attributes') or {}).get('allowed_network', 'public-and-private')
     return {

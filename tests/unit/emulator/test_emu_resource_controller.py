@@ -76,7 +76,7 @@ def test_record_fields(rc, instance_id, service, plan, region):
     assert record['resource_group_crn'].endswith(f'a/{ACCOUNT_ID}::resource-group:{RESOURCE_GROUP_ID}')
     assert record['resource_id'] == SERVICE_IDS[service] and record['resource_plan_id'] == PLAN_IDS[plan]
     assert (record['state'], record['type'], record['sub_type']) == ('active', 'service_instance', service)
-    assert record['parameters'] == {}
+    assert record['parameters'] == ({'crypto_units': 2} if plan == 'dedicated' else {})
     assert record['created_at'] and record['updated_at']
     assert record['extensions'] == {'endpoints': {'public': rc.https_url, 'private': rc.private_url}}
     assert 'plan' not in record
@@ -102,6 +102,11 @@ def test_parameters_show_allowed_network(rc):
                            'policy_data': {'enabled': True, 'attributes': {'allowed_network': 'public-and-private'}}}]}
     assert client.request('PUT', 'instance/policies', params={'policy': 'allowedNetwork'}, json=body).status_code == 204
     assert _get(rc, f'/{KP_STANDARD}').json()['parameters'] == {'allowed_network': 'public-and-private'}
+    assert _get(rc, f'/{INSTANCE_A}').json()['parameters'] == {}
+
+
+def test_dedicated_parameters_hold_the_unit_count(rc):
+    assert _get(rc, f'/{KP_DEDICATED_NEW}').json()['parameters'] == {'crypto_units': 2}
 
 
 @pytest.mark.parametrize('params, expected', [
