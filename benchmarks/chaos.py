@@ -435,10 +435,12 @@ def main(argv=None) -> int:
 
     started = time.perf_counter()
     print(f'chaos run: {args.instances} instance(s) x {args.keys} keys, fault rate {args.rate} per kind, seed {args.seed}', flush=True)
-    phases = [run_phase(args, emulator, api_key, instance_ids, phase) for phase in (1, 2)]
+    phases = []
+    for phase in (1, 2):
+        phases.append(run_phase(args, emulator, api_key, instance_ids, phase))
+        print_phase(phases[-1])  # at once: a long run stopped in phase 2 still shows phase 1
+        sys.stdout.flush()
     total = time.perf_counter() - started
-    for result in phases:
-        print_phase(result)
     ok = all(result['converged'] and result['check']['ok'] for result in phases)
     print(f"\nwall time {total:.1f} s; runs per phase {[result['runs'] for result in phases]}; "
           f"faults injected {sum(result['faults'] for result in phases)}; result {'PASS' if ok else 'FAIL'}")
