@@ -41,7 +41,7 @@ for name, value in (("IBMCLOUD_API_KEY", config["hs_crypto_api_key"]), ("HS_CRYP
 EOF_PY
 )"
 "${python}" -c 'import os, urllib.request; urllib.request.urlopen(urllib.request.Request(os.environ["EMULATOR_RESET_URL"], method="POST"))'
-guide=(-i localhost, -c local -e "@${config}" -e '{"hpcs_instance_id": "{{ hs_crypto_instance_id }}"}'
+guide=(-i "localhost," -c local -e "@${config}" -e '{"hpcs_instance_id": "{{ hs_crypto_instance_id }}"}'
        -e "ansible_python_interpreter=${python}")
 ansible-playbook "${guide[@]}" --check "${work}/secure_import.yml" "$@"
 ansible-playbook "${guide[@]}" -e expected_keys=0 -e expect_no_writes=true "${here}/files/docs_secure_import_check.yml" "$@"
