@@ -5,16 +5,18 @@
 
 DOCUMENTATION = r"""
 module: hs_crypto_endpoint_info
-short_description: Discover the endpoints of a Hyper Protect Crypto Services instance
+short_description: Discover the service, plan and endpoints of an HPCS or Key Protect instance
 version_added: 0.1.0
 description:
-  - Asks the HPCS broker of the instance's region for the instance's endpoints, and returns them as full C(https://) URLs.
+  - Finds the instance's endpoints, and returns them as full C(https://) URLs - for a Hyper Protect Crypto Services
+    instance from the HPCS broker of its region, for a Key Protect instance (Standard, cross-region or Dedicated), or one
+    known by its GUID alone, from its IBM Cloud Resource Controller record, which also tells its service and plan (see
+    O(service) for the order).
   - Covers the key management API (C(kms)), the GREP11 API (C(ep11)) and Unified Key Orchestrator (C(uko)), each public
     and private.
   - RV(kms_url) is the key management endpoint of O(endpoint_type), ready to pass as O(endpoint) to later tasks so they
     skip discovery.
-  - For a Key Protect instance (O(service=key_protect), or a CRN that names C(kms)), nothing is asked either - Key Protect
-    has no broker - and the endpoints follow from the region.
+  - Key Protect has neither GREP11 nor Unified Key Orchestrator; their endpoints are null for it.
 author:
   - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
@@ -22,7 +24,7 @@ extends_documentation_fragment:
   - ibm.hs_crypto.attributes
   - ibm.hs_crypto.attributes.info_module
 notes:
-  - O(instance_id) is required, and O(region) unless O(broker_url) is set or O(instance_id) is a CRN.
+  - O(instance_id) is required; O(region) is not (the Resource Controller knows it).
   - "When O(endpoint) is set, nothing is asked: the module returns it as RV(kms_url) with RV(discovered=false). This keeps
     the module usable under C(module_defaults) that already carry an endpoint."
 seealso:
@@ -61,12 +63,15 @@ EXAMPLES = r"""
       ansible.builtin.debug:
         msg: "Key management API at {{ hpcs.kms_url }}; GREP11 at {{ hpcs.endpoints.ep11.public }}"
 
-- name: The endpoint of a Key Protect instance (nothing is asked, Key Protect has no broker)
+- name: A Key Protect instance, known by its GUID alone (found through the Resource Controller)
   ibm.hs_crypto.hs_crypto_endpoint_info:
-    instance_id: 0f3b2a9c-5d6e-4f70-8a91-b2c3d4e5f607
-    region: eu-de
-    service: key_protect
+    instance_id: 5d1c7b2a-9e8f-4a3b-8c6d-2e1f0a9b8c7d
+    api_key: "{{ ibmcloud_api_key }}"
   register: key_protect
+
+- name: Say which kind it is
+  ansible.builtin.debug:
+    msg: "{{ key_protect.service }} ({{ key_protect.plan or 'plan unknown' }}) at {{ key_protect.kms_url }}"
 """
 
 RETURN = r"""
@@ -114,7 +119,7 @@ region:
   type: str
   sample: us-south
 service:
-  description: The service of the instance, from O(service), else from the CRN, else V(hs_crypto).
+  description: The service of the instance - from O(service) or the CRN, else what discovery found.
   returned: success
   type: str
   sample: hs_crypto

@@ -91,8 +91,10 @@ EXAMPLES = r"""
       register: encrypted
       changed_when: false
       no_log: true
+      when: not ansible_check_mode  # check mode retrieves no token: there is nothing to encrypt
 
     - name: Import the key
+      when: not ansible_check_mode
       ibm.hs_crypto.hs_crypto_key:
         name: byok-root
         aliases: [byok-root]

@@ -58,6 +58,7 @@ COMMON_VARS = {
 ENVIRONMENT = {
     'HS_CRYPTO_IAM_URL': '{{ hs_crypto_emulator_url }}',
     'HS_CRYPTO_BROKER_URL': '{{ hs_crypto_emulator_url }}',
+    'HS_CRYPTO_RESOURCE_CONTROLLER_URL': '{{ hs_crypto_emulator_url }}',
     'HS_CRYPTO_CA_PATH': '{{ hs_crypto_ca_path }}',
     'HS_CRYPTO_EXAMPLES_ROOT': '{{ examples_work }}/root',
 }
