@@ -72,6 +72,14 @@ def _bool(value, option):
         return boolean(value)
     raise ConfigurationError(f"{option} must be true or false (got {shown(value)})")
 
+def _enabled(value, option, fields):
+    """Check that a policy dictionary has only ``enabled`` and ``fields``; whether it enables the policy (default yes)."""
+    unknown = sorted(set(value) - set(("enabled",) + tuple(fields)))
+    if unknown:
+        raise ConfigurationError(f"{option}: unknown field(s) {', '.join(unknown)}; expected enabled, {', '.join(fields)}")
+    return _bool(value["enabled"], f"{option}.enabled") if value.get("enabled") is not None else True
+
+
 
 def parse_allowed_network(value):
     """``public-and-private`` / ``private-only`` (enabled with that network) or ``{enabled, allowed_network}``."""
@@ -81,10 +89,7 @@ def parse_allowed_network(value):
         return {"enabled": True, "attributes": {"allowed_network": value}}
     if not isinstance(value, dict):
         raise ConfigurationError(f"allowed_network must be {' or '.join(NETWORKS)}, or a dictionary with enabled and allowed_network")
-    unknown = sorted(set(value) - set(["enabled", "allowed_network"]))
-    if unknown:
-        raise ConfigurationError(f"allowed_network: unknown field(s) {', '.join(unknown)}; expected enabled, allowed_network")
-    enabled = _bool(value["enabled"], "allowed_network.enabled") if value.get("enabled") is not None else True
+    enabled = _enabled(value, "allowed_network", ("allowed_network",))
     network = value.get("allowed_network")
     if not enabled:
         if network is not None:
@@ -98,10 +103,7 @@ def parse_allowed_network(value):
 
 def parse_key_create_import_access(value):
     """``{enabled, create_root_key, ...}``: attributes only when enabled (unset ones keep their current value)."""
-    unknown = sorted(set(value) - set(("enabled",) + ACCESS_ATTRIBUTES))
-    if unknown:
-        raise ConfigurationError(f"key_create_import_access: unknown field(s) {', '.join(unknown)}; expected enabled, {', '.join(ACCESS_ATTRIBUTES)}")
-    enabled = _bool(value["enabled"], "key_create_import_access.enabled") if value.get("enabled") is not None else True
+    enabled = _enabled(value, "key_create_import_access", ACCESS_ATTRIBUTES)
     given = dict((name, _bool(value[name], f"key_create_import_access.{name}"))
                  for name in ACCESS_ATTRIBUTES if value.get(name) is not None)
     if not enabled and given:
@@ -114,10 +116,7 @@ def parse_rotation(value):
     """``{enabled, interval_month}`` (Key Protect): ``interval_month`` 1..12 is required when enabled, refused when disabled."""
     if not isinstance(value, dict):
         raise ConfigurationError("rotation must be a dictionary with enabled and interval_month")
-    unknown = sorted(set(value) - set(["enabled", "interval_month"]))
-    if unknown:
-        raise ConfigurationError(f"rotation: unknown field(s) {', '.join(unknown)}; expected enabled, interval_month")
-    enabled = _bool(value["enabled"], "rotation.enabled") if value.get("enabled") is not None else True
+    enabled = _enabled(value, "rotation", ("interval_month",))
     months = value.get("interval_month")
     if not enabled:
         if months is not None:
@@ -151,10 +150,7 @@ def parse_allowed_ip(value):
     """``{enabled, allowed_ip}`` (Key Protect): 1 to 1000 distinct CIDR subnets when enabled, none when disabled."""
     if not isinstance(value, dict):
         raise ConfigurationError("allowed_ip must be a dictionary with enabled and allowed_ip (a list of subnets in CIDR notation)")
-    unknown = sorted(set(value) - set(["enabled", "allowed_ip"]))
-    if unknown:
-        raise ConfigurationError(f"allowed_ip: unknown field(s) {', '.join(unknown)}; expected enabled, allowed_ip")
-    enabled = _bool(value["enabled"], "allowed_ip.enabled") if value.get("enabled") is not None else True
+    enabled = _enabled(value, "allowed_ip", ("allowed_ip",))
     subnets = value.get("allowed_ip")
     if not enabled:
         if subnets:
