@@ -17,6 +17,7 @@ the option of the module the role passes it to (``crypto_keys[0].aliases``).
 import copy
 import os
 import re
+from collections.abc import Mapping
 
 import yaml
 
@@ -36,6 +37,22 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import common_
 DEFAULT_NAMES = {"keys": "hs_crypto_instance_keys", "shared_keys": "hs_crypto_instance_shared_keys",
                  "key_rings": "hs_crypto_instance_key_rings", "policies": "hs_crypto_instance_policies",
                  "connection": "hs_crypto_instance_"}
+
+
+def plain(value):
+    """``value`` as plain Python data, read once.
+
+    ansible-core 2.19 hands filters lazily templated containers: every read of an item templates it again, and the
+    argument spec validation reads the declaration many times over, so 1,000 keys cost minutes. One copy first
+    makes every later read a plain one.
+    """
+    if isinstance(value, Mapping):
+        return {str(key) if isinstance(key, str) else key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
 
 
 def _validated(spec, params, where, problems):
@@ -170,6 +187,7 @@ def hs_crypto_check(declared):
     policies}``; [] when there is none."""
     if not isinstance(declared, dict):
         raise AnsibleFilterError("hs_crypto_check expects a dictionary with connection, keys, shared_keys, key_rings and policies")
+    declared = plain(declared)
     names = dict(DEFAULT_NAMES, **(declared.get("names") or {}))
     problems = []
     if "role_variables" in declared:
