@@ -85,7 +85,10 @@ def absent(service, spec):
                                         prefer=REPRESENTATION, context=context),
             lambda: service._probe(key_id, is_deleted), context)  # pylint: disable=protected-access
     except ApiError as exc:
-        if exc.status == 410:  # deleted by someone else meanwhile
+        if exc.status == 410:
+            # Deleted between the lookup and now: by this DELETE when the transport re-sent it after a lost answer (or,
+            # rarely, by someone else at the same moment). The key went from live to deleted during this run: say so.
+            outcome.actions.append("delete")
             outcome.after = service.read_back(key_id)
             return outcome
         if exc.has_code("AUTHORIZATIONS_NOT_MET"):

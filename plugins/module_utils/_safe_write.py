@@ -93,8 +93,9 @@ class SafeWriter:
         """Send ``send()`` (returning a ``KmsResult``) until it is known to be applied; return a ``Written``.
 
         ``applied()`` reads the service and returns ``(done, observed)``: whether the change shows, and what was read.
-        With ``conflict_may_be_done`` a 409 is checked the same way (a change that a lost answer already made is
-        refused as a conflict when sent again); when the read shows the change, the write counts as made.
+        With ``conflict_may_be_done`` a 409, 404 or 410 is checked the same way (a change that a lost answer already made is
+        refused when sent again, by this writer or by the transport's own retry of an idempotent request); when the read
+        shows the change, the write counts as made.
         ``sends`` caps the sends of this write below ``attempts`` (1: never sent again, e.g. a rotation, which the
         service allows once an hour: a second rotation cannot be told from the first).
         """
@@ -105,7 +106,9 @@ class SafeWriter:
             try:
                 return Written(result=send())
             except (TransportError, ApiError) as exc:
-                conflict = conflict_may_be_done and isinstance(exc, ApiError) and exc.status == 409
+                # A refusal that a change already made explains (409 conflict; 404/410 for what a DELETE removed, which the
+                # transport may have re-sent after a lost answer) is checked against a read too.
+                conflict = conflict_may_be_done and isinstance(exc, ApiError) and exc.status in (404, 409, 410)
                 if not (conflict or outcome_unknown(exc)):
                     raise
                 done, observed = self.read(applied, context)
