@@ -72,13 +72,13 @@ def _bool(value, option):
         return boolean(value)
     raise ConfigurationError(f"{option} must be true or false (got {shown(value)})")
 
+
 def _enabled(value, option, fields):
     """Check that a policy dictionary has only ``enabled`` and ``fields``; whether it enables the policy (default yes)."""
     unknown = sorted(set(value) - set(("enabled",) + tuple(fields)))
     if unknown:
         raise ConfigurationError(f"{option}: unknown field(s) {', '.join(unknown)}; expected enabled, {', '.join(fields)}")
     return _bool(value["enabled"], f"{option}.enabled") if value.get("enabled") is not None else True
-
 
 
 def parse_allowed_network(value):
