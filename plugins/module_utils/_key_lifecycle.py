@@ -59,7 +59,7 @@ def absent(service, spec):
         context = f"Key {key_id}: setKeyForDeletion"
         outcome.actions.pop()
         service.writer.write(lambda: service.kms.request("POST", f"keys/{key_id}/actions/setKeyForDeletion", key_ring=ring, context=context),
-                             lambda: service._probe(key_id, approved_for_deletion), context,  # pylint: disable=protected-access
+                             lambda: service.probe(key_id, approved_for_deletion), context,
                              conflict_may_be_done=True)
         outcome.actions.append("approve_deletion")
         try:
@@ -83,7 +83,7 @@ def absent(service, spec):
         written = service.writer.write(
             lambda: service.kms.request("DELETE", f"keys/{key_id}", params={"force": "true"} if spec.force else None, key_ring=ring,
                                         prefer=REPRESENTATION, context=context),
-            lambda: service._probe(key_id, is_deleted), context)  # pylint: disable=protected-access
+            lambda: service.probe(key_id, is_deleted), context)
     except ApiError as exc:
         if exc.status == 410:
             # Deleted between the lookup and now: by this DELETE when the transport re-sent it after a lost answer (or,
@@ -129,7 +129,7 @@ def restored(service, spec):
     try:
         written = service.writer.write(
             lambda: service.kms.request("POST", f"keys/{key_id}/restore", key_ring=current.get("keyRingID"), context=context),
-            lambda: service._probe(key_id, lambda raw: not is_deleted(raw)), context, conflict_may_be_done=True)  # pylint: disable=protected-access
+            lambda: service.probe(key_id, lambda raw: not is_deleted(raw)), context, conflict_may_be_done=True)
     except ApiError as exc:
         if exc.has_code("REQ_TOO_EARLY_ERR"):
             exc.message = (f"{exc.message} (key {key_id} was deleted at {current.get('deletionDate')}; the service restores a key "

@@ -120,7 +120,7 @@ class KeyService:
         """The key after a change, read with retries of its own (a failed read is not a failed write)."""
         return self.writer.read(lambda: self.finder.fetch(key_id), f"Reading key {key_id} after changing it")
 
-    def _probe(self, key_id, shows):
+    def probe(self, key_id, shows):
         raw = self.network.get(key_id, context=f"Reading key {key_id}")
         return raw is not None and shows(raw), raw
 
@@ -303,7 +303,7 @@ class KeyService:
         context = f"Deleting key {twin_id}, created twice by concurrent runs"
         try:
             self.writer.write(lambda: self.kms.request("DELETE", f"keys/{twin_id}", key_ring=ring, context=context),
-                              lambda: self._probe(twin_id, is_deleted), context)
+                              lambda: self.probe(twin_id, is_deleted), context)
             outcome.actions.append(f"delete_concurrent_twin:{twin_id}")
             outcome.messages.append(f"A concurrent run created key {oldest['id']} with the same name first; this run deleted its own "
                                     f"new key {twin_id} and uses {oldest['id']}.")
@@ -313,7 +313,7 @@ class KeyService:
                 raise
             context = f"Approving the deletion of key {twin_id}, created twice by concurrent runs"
             self.writer.write(lambda: self.kms.request("POST", f"keys/{twin_id}/actions/setKeyForDeletion", key_ring=ring, context=context),
-                              lambda: self._probe(twin_id, approved_for_deletion), context, conflict_may_be_done=True)
+                              lambda: self.probe(twin_id, approved_for_deletion), context, conflict_may_be_done=True)
             outcome.actions.append(f"approve_deletion_of_concurrent_twin:{twin_id}")
             outcome.messages.append(
                 f"A concurrent run created key {oldest['id']} with the same name first; this run uses it. Its own new key {twin_id} is "
@@ -354,7 +354,7 @@ class KeyService:
                 self.writer.write(
                     lambda step=step, ring=ring, context=context: self.kms.request(
                         step.method, step.path, body=step.body, params=step.params, key_ring=ring, context=context),
-                    lambda step=step: self._probe(key_id, step.shows), context, conflict_may_be_done=True)
+                    lambda step=step: self.probe(key_id, step.shows), context, conflict_may_be_done=True)
                 outcome.actions.append(step.action)
                 ring = step.ring_after or ring
             outcome.after = self.read_back(key_id)

@@ -147,6 +147,15 @@ class Emu:
         args.update(extra)
         return args
 
+    def make_key(self, **resource):
+        """Create a key directly (a root key unless ``extractable`` says otherwise); return the service's resource."""
+        media = "application/vnd.ibm.kms.key+json"
+        body = {"metadata": {"collectionType": media, "collectionTotal": 1},
+                "resources": [dict({"type": media, "extractable": False}, **resource)]}
+        response = self.kms("POST", "keys", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()["resources"][0]
+
     def mark(self):
         return self.control("GET", "requests")["last_seq"]
 

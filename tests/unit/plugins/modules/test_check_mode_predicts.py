@@ -22,15 +22,7 @@ def test_expiration_date_in_the_past_is_refused_before_any_request(run_module, h
     assert hsc.requests_since(mark, service=None) == []
 
 
-KEY_MEDIA = "application/vnd.ibm.kms.key+json"
 INSTANCE_A = "8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b"
-
-
-def make_key(hsc, **resource):
-    body = {"metadata": {"collectionType": KEY_MEDIA, "collectionTotal": 1}, "resources": [dict({"type": KEY_MEDIA, "extractable": False}, **resource)]}
-    response = hsc.kms("POST", "keys", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["resources"][0]
 
 
 def both_modes(run_module, hsc, args):
@@ -44,7 +36,7 @@ def both_modes(run_module, hsc, args):
 
 
 def test_delete_of_a_registered_key_without_force_fails_in_both_modes(run_module, hsc):
-    key = make_key(hsc, name="registered", aliases=["registered"])
+    key = hsc.make_key(name="registered", aliases=["registered"])
     crn = "crn:v1:bluemix:public:cloud-object-storage:global:a/acct:bucket:kept"
     hsc.control("POST", "registrations", json={"instance_id": INSTANCE_A, "key_id": key["id"], "resource_crn": crn})
     (check_failed, check, check_writes), (real_failed, real, real_writes) = both_modes(run_module, hsc, hsc.args(aliases=["registered"], state="absent"))
@@ -53,7 +45,7 @@ def test_delete_of_a_registered_key_without_force_fails_in_both_modes(run_module
 
 
 def test_prevent_key_deletion_fails_even_with_force_in_both_modes(run_module, hsc):
-    key = make_key(hsc, name="retained", aliases=["retained"])
+    key = hsc.make_key(name="retained", aliases=["retained"])
     crn = "crn:v1:bluemix:public:cloud-object-storage:global:a/acct:bucket:worm"
     hsc.control("POST", "registrations", json={"instance_id": INSTANCE_A, "key_id": key["id"], "resource_crn": crn,
                                                "prevent_key_deletion": True})
@@ -71,7 +63,7 @@ def test_create_into_a_missing_key_ring_fails_in_both_modes(run_module, hsc):
 
 
 def test_move_into_a_missing_key_ring_fails_in_both_modes(run_module, hsc):
-    make_key(hsc, name="mover", aliases=["mover"])
+    hsc.make_key(name="mover", aliases=["mover"])
     (check_failed, check, check_writes), (real_failed, real, real_writes) = both_modes(
         run_module, hsc, hsc.args(aliases=["mover"], key_ring="no-such-ring"))
     assert check_failed and real_failed and check_writes == [] and real_writes == []
@@ -100,7 +92,7 @@ def test_check_mode_predicts_what_the_real_run_does(run_module, hsc):
 def test_check_mode_on_an_approved_dual_auth_key_says_it_depends_on_the_approver(run_module, hsc):
     """Who gave the first approval is not in the key's record (docs/design-choices.md): check mode says so, and the real
     run by the approver changes nothing and says a second identity is needed."""
-    make_key(hsc, name="two-person", aliases=["two-person"])
+    hsc.make_key(name="two-person", aliases=["two-person"])
     run_module(hs_crypto_key.main, hsc.args(aliases=["two-person"], dual_auth_delete=True))
     failed, approved = run_module(hs_crypto_key.main, hsc.args(aliases=["two-person"], state="absent"))
     assert not failed and approved["actions"] == ["approve_deletion"]

@@ -80,13 +80,6 @@ def test_instance_crn_is_accepted():
 KEY_MEDIA = "application/vnd.ibm.kms.key+json"
 
 
-def make_key(hsc, **resource):
-    body = {"metadata": {"collectionType": KEY_MEDIA, "collectionTotal": 1}, "resources": [dict({"type": KEY_MEDIA}, **resource)]}
-    response = hsc.kms("POST", "keys", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["resources"][0]
-
-
 def key_main():
     from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_key
     return hs_crypto_key.main
@@ -98,8 +91,8 @@ def writes(hsc, mark):
 
 @pytest.mark.parametrize("check_mode", [True, False])
 def test_aliases_held_by_different_keys_fail_before_any_write(run_module, hsc, check_mode):
-    first = make_key(hsc, name="first", aliases=["alias-a"])
-    second = make_key(hsc, name="second", aliases=["alias-b"])
+    first = hsc.make_key(name="first", aliases=["alias-a"])
+    second = hsc.make_key(name="second", aliases=["alias-b"])
     args = hsc.args(name="first", aliases=["alias-a", "alias-b"])
     mark = hsc.mark()
     failed, result = run_module(key_main(), args, check_mode=check_mode)
@@ -109,7 +102,7 @@ def test_aliases_held_by_different_keys_fail_before_any_write(run_module, hsc, c
 
 
 def test_adoption_by_name_is_said(run_module, hsc):
-    existing = make_key(hsc, name="legacy-root")
+    existing = hsc.make_key(name="legacy-root")
     failed, result = run_module(key_main(), hsc.args(name="legacy-root", aliases=["legacy-root-alias"]))
     assert not failed, result["msg"]
     assert result["adopted"] is True and result["key"]["id"] == existing["id"]
@@ -121,17 +114,22 @@ def test_adoption_by_name_is_said(run_module, hsc):
     assert not failed and again["adopted"] is False and not again["changed"]
 
 
-@pytest.mark.parametrize("name", ["ends-with-comma,", "a,b", ",leading", "  padded  ", "two,,", ",,", "x,", "not:this", "exact:name:y"])
-def test_names_the_search_cannot_express_are_found_exactly(run_module, hsc, name):
+def created_once_found_exactly(run_module, hsc, name):
+    """Create a key named ``name``, run again (unchanged), and read it by name (exactly one)."""
     from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_key_info
-    decoy = name.replace(",", "").strip()  # a key whose name the service's search would confuse with it
-    make_key(hsc, name=decoy + "-decoy" if decoy == name or len(decoy) < 2 else decoy)
     failed, created = run_module(key_main(), hsc.args(name=name))
     assert not failed and created["changed"], created.get("msg")
     failed, again = run_module(key_main(), hsc.args(name=name))
     assert not failed and not again["changed"] and again["key"]["id"] == created["key"]["id"]
     failed, info = run_module(hs_crypto_key_info.main, hsc.args(name=name))
     assert not failed and [k["id"] for k in info["crypto_keys"]] == [created["key"]["id"]]
+
+
+@pytest.mark.parametrize("name", ["ends-with-comma,", "a,b", ",leading", "  padded  ", "two,,", ",,", "x,", "not:this", "exact:name:y"])
+def test_names_the_search_cannot_express_are_found_exactly(run_module, hsc, name):
+    decoy = name.replace(",", "").strip()  # a key whose name the service's search would confuse with it
+    hsc.make_key(name=decoy + "-decoy" if decoy == name or len(decoy) < 2 else decoy)
+    created_once_found_exactly(run_module, hsc, name)
 
 
 def test_younger_twin_under_dual_authorization_is_set_for_deletion(run_module, hsc):
@@ -141,7 +139,7 @@ def test_younger_twin_under_dual_authorization_is_set_for_deletion(run_module, h
     policy = {"metadata": {"collectionType": "application/vnd.ibm.kms.policy+json", "collectionTotal": 1},
               "resources": [{"policy_type": "dualAuthDelete", "policy_data": {"enabled": True}}]}
     assert hsc.kms("PUT", "instance/policies", params={"policy": "dualAuthDelete"}, json=policy).status_code in (200, 204)
-    oldest = make_key(hsc, name="racy-dual")
+    oldest = hsc.make_key(name="racy-dual")
     hsc.control("POST", "clock", json={"advance": 5})
     empty = {"metadata": {"collectionType": KEY_MEDIA, "collectionTotal": 0}, "resources": []}
     # the lookup does not see the older twin yet, as when a concurrent run creates it meanwhile
@@ -180,12 +178,6 @@ NAMES = st.builds(lambda core, end: (core + end)[-90:], st.text(NAME_CHARACTERS,
 @given(name=NAMES)
 def test_property_every_allowed_name_is_found_exactly(run_module, hsc, name):
     """Issue 11 item 4, as a property: create, re-run unchanged, info finds exactly one — for any allowed name."""
-    from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_key_info
     hsc.server.state.reset()
     hsc.forget_tokens()
-    failed, created = run_module(key_main(), hsc.args(name=name))
-    assert not failed and created["changed"], created.get("msg")
-    failed, again = run_module(key_main(), hsc.args(name=name))
-    assert not failed and not again["changed"] and again["key"]["id"] == created["key"]["id"]
-    failed, info = run_module(hs_crypto_key_info.main, hsc.args(name=name))
-    assert not failed and [k["id"] for k in info["crypto_keys"]] == [created["key"]["id"]]
+    created_once_found_exactly(run_module, hsc, name)

@@ -17,27 +17,19 @@ UUID_PATH = "^/api/v2/keys/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 KEY_PATH = "^/api/v2/keys/[0-9a-f-]{36}"
 
 
-def make_key(hsc, **resource):
-    body = {"metadata": {"collectionType": KEY_MEDIA, "collectionTotal": 1},
-            "resources": [dict({"type": KEY_MEDIA, "extractable": False}, **resource)]}
-    response = hsc.kms("POST", "keys", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["resources"][0]
-
-
 def key_named(hsc, alias):
     return hsc.kms("GET", f"keys/{alias}").json()["resources"][0]
 
 
 def dual_auth_key(hsc, alias):
-    make_key(hsc, name=alias, aliases=[alias])
+    hsc.make_key(name=alias, aliases=[alias])
     policy = {"metadata": {"collectionType": "application/vnd.ibm.kms.policy+json", "collectionTotal": 1},
               "resources": [{"type": "application/vnd.ibm.kms.policy+json", "dualAuthDelete": {"enabled": True}}]}
     assert hsc.kms("PUT", f"keys/{alias}/policies", params={"policy": "dualAuthDelete"}, json=policy).status_code == 200
 
 
 def deleted_key(hsc, alias, hours=0.0):
-    make_key(hsc, name=alias, aliases=[alias])
+    hsc.make_key(name=alias, aliases=[alias])
     assert hsc.kms("DELETE", f"keys/{alias}").status_code in (200, 204)
     hsc.control("POST", "clock", json={"advance": 60 + hours * 3600})
     hsc.forget_tokens()  # the emulator's clock moved past the test's token
@@ -49,25 +41,25 @@ CASES = {
                lambda hsc: key_named(hsc, "w-create")["name"] == "w-create"),
     "create with policies": (None, hs_crypto_key, {"name": "w-pol", "aliases": ["w-pol"], "rotation": {"interval_month": 2}},
                              ("POST", "keys_with_policy_overrides$"), lambda hsc: key_named(hsc, "w-pol")["rotation"]["interval_month"] == 2),
-    "add alias": (lambda hsc: make_key(hsc, name="w-add", aliases=["w-add"]), hs_crypto_key, {"aliases": ["w-add", "w-add-2"]},
+    "add alias": (lambda hsc: hsc.make_key(name="w-add", aliases=["w-add"]), hs_crypto_key, {"aliases": ["w-add", "w-add-2"]},
                   ("POST", "/aliases/"), lambda hsc: key_named(hsc, "w-add-2")["name"] == "w-add"),
-    "remove alias": (lambda hsc: make_key(hsc, name="w-rm", aliases=["w-rm", "w-rm-2"]), hs_crypto_key,
+    "remove alias": (lambda hsc: hsc.make_key(name="w-rm", aliases=["w-rm", "w-rm-2"]), hs_crypto_key,
                      {"aliases": ["w-rm"], "purge_aliases": True}, ("DELETE", "/aliases/"),
                      lambda hsc: key_named(hsc, "w-rm")["aliases"] == ["w-rm"]),
-    "move key ring": (lambda hsc: (make_key(hsc, name="w-move", aliases=["w-move"]), hsc.kms("POST", "key_rings/ring-w")), hs_crypto_key,
+    "move key ring": (lambda hsc: (hsc.make_key(name="w-move", aliases=["w-move"]), hsc.kms("POST", "key_rings/ring-w")), hs_crypto_key,
                       {"aliases": ["w-move"], "key_ring": "ring-w"}, ("PATCH", UUID_PATH),
                       lambda hsc: key_named(hsc, "w-move")["keyRingID"] == "ring-w"),
-    "rotation policy": (lambda hsc: make_key(hsc, name="w-rot", aliases=["w-rot"]), hs_crypto_key,
+    "rotation policy": (lambda hsc: hsc.make_key(name="w-rot", aliases=["w-rot"]), hs_crypto_key,
                         {"aliases": ["w-rot"], "rotation": {"interval_month": 4}}, ("PUT", "/policies$"),
                         lambda hsc: key_named(hsc, "w-rot")["rotation"]["interval_month"] == 4),
-    "dual auth policy": (lambda hsc: make_key(hsc, name="w-dual", aliases=["w-dual"]), hs_crypto_key,
+    "dual auth policy": (lambda hsc: hsc.make_key(name="w-dual", aliases=["w-dual"]), hs_crypto_key,
                          {"aliases": ["w-dual"], "dual_auth_delete": True}, ("PUT", "/policies$"),
                          lambda hsc: key_named(hsc, "w-dual")["dualAuthDelete"]["enabled"] is True),
-    "disable": (lambda hsc: make_key(hsc, name="w-off", aliases=["w-off"]), hs_crypto_key, {"aliases": ["w-off"], "enabled": False},
+    "disable": (lambda hsc: hsc.make_key(name="w-off", aliases=["w-off"]), hs_crypto_key, {"aliases": ["w-off"], "enabled": False},
                 ("POST", "/actions/disable$"), lambda hsc: key_named(hsc, "w-off")["state"] == 2),
-    "enable": (lambda hsc: (make_key(hsc, name="w-on", aliases=["w-on"]), hsc.kms("POST", "keys/w-on/actions/disable")), hs_crypto_key,
+    "enable": (lambda hsc: (hsc.make_key(name="w-on", aliases=["w-on"]), hsc.kms("POST", "keys/w-on/actions/disable")), hs_crypto_key,
                {"aliases": ["w-on"], "enabled": True}, ("POST", "/actions/enable$"), lambda hsc: key_named(hsc, "w-on")["state"] == 1),
-    "delete": (lambda hsc: make_key(hsc, name="w-del", aliases=["w-del"]), hs_crypto_key, {"aliases": ["w-del"], "state": "absent"},
+    "delete": (lambda hsc: hsc.make_key(name="w-del", aliases=["w-del"]), hs_crypto_key, {"aliases": ["w-del"], "state": "absent"},
                ("DELETE", UUID_PATH), lambda hsc: key_named(hsc, "w-del")["state"] == 5),
     "approve deletion": (lambda hsc: dual_auth_key(hsc, "w-appr"), hs_crypto_key, {"aliases": ["w-appr"], "state": "absent"},
                          ("POST", "/actions/setKeyForDeletion$"), lambda hsc: key_named(hsc, "w-appr")["dualAuthDelete"]["keySetForDeletion"]),
@@ -75,7 +67,7 @@ CASES = {
                 ("POST", "/restore$"), lambda hsc: key_named(hsc, "w-res")["state"] == 1),
     "purge": (lambda hsc: deleted_key(hsc, "w-purge", hours=5), hs_crypto_key, {"aliases": ["w-purge"], "state": "purged"},
               ("DELETE", "/purge$"), lambda hsc: hsc.kms("GET", "keys/w-purge").status_code == 404),
-    "rotate": (lambda hsc: make_key(hsc, name="w-rotate", aliases=["w-rotate"]), hs_crypto_key_rotate, {"alias": "w-rotate"},
+    "rotate": (lambda hsc: hsc.make_key(name="w-rotate", aliases=["w-rotate"]), hs_crypto_key_rotate, {"alias": "w-rotate"},
                ("POST", "/actions/rotate$"), lambda hsc: key_named(hsc, "w-rotate").get("lastRotateDate")),
     "batch create": (None, hs_crypto_key_batch, {"crypto_keys": [{"name": "w-batch", "aliases": ["w-batch"]}]}, ("POST", "^/api/v2/keys$"),
                      lambda hsc: key_named(hsc, "w-batch")["name"] == "w-batch"),
@@ -149,7 +141,7 @@ def test_read_back_that_keeps_failing_is_not_a_lost_write(run_module, hsc):
 
 def test_failure_after_some_steps_reports_the_changes(run_module, hsc):
     """Step 2 of an update fails (a 4xx: certainly not made): the task fails with changed=true and the actions done."""
-    make_key(hsc, name="w-steps", aliases=["w-steps"])
+    hsc.make_key(name="w-steps", aliases=["w-steps"])
     hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "PUT", "path": "/policies$", "status": 400, "times": 1}]})
     failed, result = run_module(hs_crypto_key.main, hsc.args(aliases=["w-steps", "w-steps-2"], rotation={"interval_month": 3}))
     assert failed
