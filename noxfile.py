@@ -71,7 +71,7 @@ def stage(session: nox.Session, name: str = 'tree') -> Path:
     ansible-test needs a real ``ansible_collections/ibm/hs_crypto`` folder; the copy gets an empty git repository of its
     own, so that the tools do not find the enclosing one (in which .nox/ is ignored) and see no file.
     """
-    tree = Path(session.create_tmp()) / name / 'ansible_collections' / 'ibm' / 'hs_crypto'
+    tree = Path(session.create_tmp()).resolve() / name / 'ansible_collections' / 'ibm' / 'hs_crypto'
     shutil.rmtree(tree, ignore_errors=True)
     listing = subprocess.run(['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard', '--deduplicate'],
                              cwd=ROOT, check=True, capture_output=True).stdout.decode().split('\0')
@@ -112,17 +112,18 @@ def debian_packages(session: nox.Session, *packages: str) -> None:
                                  check=False).stdout != 'install ok installed']
     if not missing:
         return
-    sudo = [] if os.geteuid() == 0 else ['sudo', '-n']
+    # One apt-get at a time: scripts/test runs sessions side by side.
+    apt = [*([] if os.geteuid() == 0 else ['sudo', '-n']), 'flock', '/var/lock/hs_crypto-apt', 'apt-get', '-qq']
     env = {'DEBIAN_FRONTEND': 'noninteractive'}
-    session.run(*sudo, 'apt-get', 'update', '-qq', external=True, env=env)
-    session.run(*sudo, 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', *missing, external=True, env=env)
+    session.run(*apt, 'update', external=True, env=env)
+    session.run(*apt, 'install', '-y', '--no-install-recommends', *missing, external=True, env=env, silent=True)
 
 
 class Emulator:
     """The emulator (tests/hpcs_emulator) in the background, for the sessions that run playbooks against it."""
 
     def __init__(self, session: nox.Session, tree: Path, personality: str = 'hpcs') -> None:
-        self.session, self.dir = session, Path(session.create_tmp()) / 'emulator'
+        self.session, self.dir = session, Path(session.create_tmp()).resolve() / 'emulator'
         self.env_file = self.dir / f'{personality}.env'
         self.python_env = {'PYTHONPATH': str(tree / 'tests')}
         session.run('python', '-m', 'hpcs_emulator', 'ensure', '--dir', str(self.dir), '--fresh',
@@ -370,3 +371,19 @@ def chaos(session: nox.Session) -> None:
                     *session.posargs)
     finally:
         emulator.stop()
+
+
+@nox.session(python=ANSIBLE_CORE[PRIMARY][1], default=False)
+def emulator(session: nox.Session) -> None:
+    """A local emulator for trying the modules by hand: started (or reused) in .nox/emulator/tmp, its exports printed
+    (`eval "$(scripts/nox -s emulator 2>/dev/null)"`); `scripts/nox -s emulator -- stop` stops it."""
+    install_core(session, PRIMARY, '-r', 'tests/integration/requirements.txt')
+    folder = Path(session.create_tmp()).resolve() / 'emulator'
+    env = {'PYTHONPATH': str(ROOT / 'tests')}
+    if session.posargs[:1] == ['stop']:
+        session.run('python', '-m', 'hpcs_emulator', 'stop', '--dir', str(folder), env=env)
+        return
+    session.run('python', '-m', 'hpcs_emulator', 'ensure', '--dir', str(folder), '--idle-exit', '0',
+                '--personality', (session.posargs or ['hpcs'])[0], '--format', 'env', '--vars-out', str(folder / 'env'),
+                env=env)
+    print((folder / 'env').read_text(), end='')

@@ -1,12 +1,12 @@
-"""Check what the built collection tarball contains: the build step of scripts/test.
+"""Check what the built collection tarball contains: the nox session ``build``.
 
 Usage: python scripts/check_artifact.py TARBALL
 
 * Only the collection's own top-level entries (ALLOWED_TOP_LEVEL): no tests, no tooling, no local files.
 * Nothing generated or local anywhere: no dot files or folders (.gitignore, .hypothesis, .ansible, ...), no
   __pycache__, *.pyc, logs, archives, integration_config.yml or tests/output.
-* No secret in any file: none of the emulator's API keys (from tests/hpcs_emulator/default_config.json and
-  scripts/emulator_vars.py, and anything shaped like them), no private key (PEM, OpenSSH), no complete JWT.
+* No secret in any file: none of the emulator's API keys (from tests/hpcs_emulator/default_config.json, and
+  anything shaped like them), no private key (PEM, OpenSSH), no complete JWT.
 
 Prints every finding and exits 1 when there is one.
 """
@@ -38,10 +38,6 @@ def emulator_api_keys() -> set[bytes]:
     with open(os.path.join(REPO_ROOT, 'tests', 'hpcs_emulator', 'default_config.json'), encoding='utf-8') as handle:
         keys.update((json.load(handle).get('api_keys') or {}).keys())
 
-    sys.path.insert(0, os.path.join(REPO_ROOT, 'scripts'))
-    import emulator_vars  # pylint: disable=import-outside-toplevel
-
-    keys.update(emulator_vars.DEFAULT_API_KEYS.values())
     return {key.encode('utf-8') for key in keys if key}
 
 
