@@ -65,13 +65,18 @@ _pyenv_on_path()
 
 # --- Helpers ---------------------------------------------------------------------------------------------------------
 
+def tmp(session: nox.Session) -> Path:
+    """The session's scratch folder (.nox/<session>/tmp), absolute: the tools run from other folders."""
+    return Path(session.create_tmp()).resolve()
+
+
 def stage(session: nox.Session, name: str = 'tree') -> Path:
     """Copy the collection (git's tracked and untracked-not-ignored files) to a tree of the session; return its path.
 
     ansible-test needs a real ``ansible_collections/ibm/hs_crypto`` folder; the copy gets an empty git repository of its
     own, so that the tools do not find the enclosing one (in which .nox/ is ignored) and see no file.
     """
-    tree = Path(session.create_tmp()).resolve() / name / 'ansible_collections' / 'ibm' / 'hs_crypto'
+    tree = tmp(session) / name / 'ansible_collections' / 'ibm' / 'hs_crypto'
     shutil.rmtree(tree, ignore_errors=True)
     listing = subprocess.run(['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard', '--deduplicate'],
                              cwd=ROOT, check=True, capture_output=True).stdout.decode().split('\0')
@@ -123,7 +128,7 @@ class Emulator:
     """The emulator (tests/hpcs_emulator) in the background, for the sessions that run playbooks against it."""
 
     def __init__(self, session: nox.Session, tree: Path, personality: str = 'hpcs') -> None:
-        self.session, self.dir = session, Path(session.create_tmp()).resolve() / 'emulator'
+        self.session, self.dir = session, tmp(session) / 'emulator'
         self.env_file = self.dir / f'{personality}.env'
         self.python_env = {'PYTHONPATH': str(tree / 'tests')}
         session.run('python', '-m', 'hpcs_emulator', 'ensure', '--dir', str(self.dir), '--fresh',
@@ -216,8 +221,9 @@ def docs(session: nox.Session) -> None:
     debian_packages(session, *DEBIAN_PACKAGES['docs'])
     install_core(session, PRIMARY, 'antsibull-docs', 'sphinx', 'sphinx-ansible-theme', 'selenium', 'requests')
     tree = stage(session)
-    site = Path(session.create_tmp()) / 'docsite'
+    site = tmp(session) / 'docsite'
     shutil.rmtree(site, ignore_errors=True)
+    site.mkdir(mode=0o755)
     session.chdir(tree)
     session.run('antsibull-docs', 'lint-collection-docs', '--plugin-docs', '--check-extra-docs-refs',
                 '--validate-collection-refs', 'all', '--disallow-unknown-collection-refs', '.')
@@ -225,7 +231,8 @@ def docs(session: nox.Session) -> None:
                 '--dest-dir', str(site), '--project', 'ibm.hs_crypto', '--title', 'ibm.hs_crypto', 'ibm.hs_crypto',
                 silent=True)
     session.run('python', str(ROOT / 'scripts' / 'docsite.py'), 'offline-conf', str(site))
-    (site / 'rst').mkdir(mode=0o755)
+    (site / 'rst').mkdir(exist_ok=True)
+    (site / 'rst').chmod(0o755)
     session.chdir(site)
     session.run('antsibull-docs', '--config-file', 'antsibull-docs.cfg', 'collection', '--cleanup', 'everything',
                 '--fail-on-error', '--use-current', '--squash-hierarchy', '--dest-dir', 'rst', 'ibm.hs_crypto',
@@ -237,7 +244,7 @@ def docs(session: nox.Session) -> None:
 
 def build_tarball(session: nox.Session, tree: Path) -> Path:
     """ansible-galaxy collection build of the staged tree; return the tarball."""
-    dist = Path(session.create_tmp()) / 'dist'
+    dist = tmp(session) / 'dist'
     shutil.rmtree(dist, ignore_errors=True)
     session.run('ansible-galaxy', 'collection', 'build', '--output-path', str(dist), str(tree), silent=True)
     (tarball,) = dist.glob('ibm-hs_crypto-*.tar.gz')
@@ -246,7 +253,7 @@ def build_tarball(session: nox.Session, tree: Path) -> Path:
 
 def install_tarball(session: nox.Session, tarball: Path, name: str) -> Path:
     """Install the tarball offline into a collections path of its own; return that path."""
-    target = Path(session.create_tmp()) / name
+    target = tmp(session) / name
     shutil.rmtree(target, ignore_errors=True)
     session.run('ansible-galaxy', 'collection', 'install', '--offline', '--no-deps', '--force', '-p', str(target),
                 str(tarball), env={'ANSIBLE_COLLECTIONS_PATH': str(target)}, silent=True)
@@ -299,7 +306,7 @@ def ee(session: nox.Session) -> None:
     try:
         session.run('python', str(ROOT / 'scripts' / 'runner_job.py'), '--inventory', str(ROOT / 'examples' / 'inventory'),
                     '--emulator-env', str(emulator.env_file), '--container-image', tag,
-                    str(Path(session.create_tmp()) / 'job'))
+                    str(tmp(session) / 'job'))
     finally:
         emulator.stop()
 
@@ -329,7 +336,7 @@ def demo(session: nox.Session) -> None:
         if re.search(r' changed=[1-9]', recap):
             session.error('the second run changed something (it must not)')
         session.log('second run: nothing changed on any instance')
-        edited = Path(session.create_tmp()) / 'inventory-edited'
+        edited = tmp(session) / 'inventory-edited'
         shutil.rmtree(edited, ignore_errors=True)
         shutil.copytree(inventory, edited)
         host_vars = edited / 'host_vars' / 'payments-us-south.yml'
@@ -367,7 +374,7 @@ def chaos(session: nox.Session) -> None:
     emulator = Emulator(session, tree)
     try:
         session.run('python', str(ROOT / 'benchmarks' / 'chaos.py'), '--state-file', str(emulator.dir / 'state.json'),
-                    '--collections-path', str(tree.parents[2]), '--workdir', session.create_tmp() + '/work',
+                    '--collections-path', str(tree.parents[2]), '--workdir', str(tmp(session) / 'work'),
                     *session.posargs)
     finally:
         emulator.stop()
@@ -378,7 +385,7 @@ def emulator(session: nox.Session) -> None:
     """A local emulator for trying the modules by hand: started (or reused) in .nox/emulator/tmp, its exports printed
     (`eval "$(scripts/nox -s emulator 2>/dev/null)"`); `scripts/nox -s emulator -- stop` stops it."""
     install_core(session, PRIMARY, '-r', 'tests/integration/requirements.txt')
-    folder = Path(session.create_tmp()).resolve() / 'emulator'
+    folder = tmp(session) / 'emulator'
     env = {'PYTHONPATH': str(ROOT / 'tests')}
     if session.posargs[:1] == ['stop']:
         session.run('python', '-m', 'hpcs_emulator', 'stop', '--dir', str(folder), env=env)
