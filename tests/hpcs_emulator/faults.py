@@ -121,6 +121,27 @@ class FaultManager:
         self._lock = threading.Lock()
         self._rules: list = []
         self._next_id = 1
+        self._wake = threading.Condition()
+        self._epoch = 0
+
+    @property
+    def epoch(self) -> int:
+        """Changes with every ``interrupt``; a request notes it when it begins and hands it to ``sleep``."""
+        with self._wake:
+            return self._epoch
+
+    def sleep(self, seconds: float, epoch: int) -> bool:
+        """Wait out an injected delay of a request begun at ``epoch``; True, at once, when ``interrupt`` was called
+        since then (the request is to be abandoned)."""
+        with self._wake:
+            return self._wake.wait_for(lambda: self._epoch != epoch, timeout=seconds)
+
+    def interrupt(self) -> None:
+        """End the injected delays in progress (a reset): a client that gave up on a delayed request leaves the
+        emulator waiting, and the request must not run, or be logged, after the reset."""
+        with self._wake:
+            self._epoch += 1
+            self._wake.notify_all()
 
     def add(self, specs) -> list:
         if not isinstance(specs, list) or not specs:

@@ -129,6 +129,7 @@ class EmulatorMiddleware:
             'instance': self._instance(environ, service, path), 'correlation_id': cid,
             'listener': environ.get(LISTENER_KEY, 'http'), 'write': is_write, 'fault': False,
         }
+        log_epoch, fault_epoch = self.state.requests.epoch, self.state.faults.epoch  # before the rule is picked
         rule = self.state.faults.pick(service, method, path)
         if rule is not None:
             entry.update(fault=True, fault_rule=rule.id)
@@ -139,12 +140,18 @@ class EmulatorMiddleware:
             if pending:
                 item = pending.pop()
                 item['duration_ms'] = round((time.monotonic() - started) * 1000, 3)
-                self.state.requests.record(item)
+                self.state.requests.record(item, epoch=log_epoch)
+
+        def delay(seconds: float) -> None:
+            """An injected delay; a reset during it abandons the request: connection dropped, nothing logged."""
+            if self.state.faults.sleep(seconds, fault_epoch):
+                pending.clear()
+                drop_connection(environ)
 
         try:
             if rule is not None and not rule.after:
                 if rule.delay:
-                    time.sleep(rule.delay)
+                    delay(rule.delay)
                 if rule.drop:
                     entry['dropped'] = True
                     record()
@@ -159,7 +166,7 @@ class EmulatorMiddleware:
             if rule is not None and rule.after:
                 entry['app_status'] = entry['status']
                 if rule.delay:
-                    time.sleep(rule.delay)
+                    delay(rule.delay)
                 if rule.drop:
                     entry['status'] = None
                     entry['dropped'] = True

@@ -26,14 +26,19 @@ class RequestLog:
         self._lock = threading.Lock()
         self._entries = collections.deque(maxlen=MAX_ENTRIES)
         self._seq = 0
+        self._epoch = 0
         self._counters = self._empty_counters()
 
     @staticmethod
     def _empty_counters() -> dict:
         return {'total': 0, 'writes': 0, 'faults': 0, 'by_service': {}, 'by_method': {}, 'by_route': {}, 'by_status': {}}
 
-    def record(self, entry: dict) -> dict:
+    def record(self, entry: dict, epoch: int | None = None) -> dict | None:
+        """Log a finished request. ``epoch`` is the log's ``epoch`` when the request began: a request begun before the
+        last ``clear`` (a reset) is neither logged nor counted, however late it finishes; then None is returned."""
         with self._lock:
+            if epoch is not None and epoch != self._epoch:
+                return None
             self._seq += 1
             entry = dict(entry, seq=self._seq)
             self._entries.append(entry)
@@ -56,10 +61,18 @@ class RequestLog:
             return {name: (dict(value) if isinstance(value, dict) else value) for name, value in counters.items()}
 
     def clear(self) -> None:
-        """Drop entries and counters; sequence numbers keep growing so ``since`` stays meaningful."""
+        """Drop entries and counters; sequence numbers keep growing so ``since`` stays meaningful. Requests still in
+        progress are not logged when they finish (see ``record``)."""
         with self._lock:
+            self._epoch += 1
             self._entries.clear()
             self._counters = self._empty_counters()
+
+    @property
+    def epoch(self) -> int:
+        """Changes with every ``clear``; a request notes it when it begins and hands it to ``record``."""
+        with self._lock:
+            return self._epoch
 
     @property
     def last_seq(self) -> int:

@@ -72,7 +72,12 @@ class EmulatorState:
         self.endpoints = dict(endpoints)
 
     def reset(self, revoke_tokens: bool = False) -> None:
-        """Drop keys, aliases, rings, policies, crypto unit states, log, counters and faults; clock back to real time."""
+        """Drop keys, aliases, rings, policies, crypto unit states, log, counters and faults; clock back to real time.
+
+        Requests still waiting in an injected delay are abandoned (connection dropped, not run further), and no request
+        begun before the reset is logged or counted after it.
+        """
+        self.faults.interrupt()
         with self.lock:
             self._instances = {}
             self._units = {}

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 
 import pytest
 import requests
 
-from hpcs_emulator.testing import ALICE_API_KEY, APIKEY_GRANT
+from hpcs_emulator.testing import ALICE_API_KEY, APIKEY_GRANT, key_body
 
 
 def _faults(emu, *rules) -> list:
@@ -83,6 +84,46 @@ def test_delay_causes_client_timeout(alice, emu):
         alice.request('GET', 'keys', timeout=(30, 0.2))  # only the answer times out: the server sleeps 0.5 s before it
 
 
+@pytest.mark.parametrize('after', [False, True])
+def test_reset_abandons_a_request_still_waiting_in_an_injected_delay(alice, emu, after):
+    """A client that gave up on a delayed request (a module's read timeout) leaves the emulator waiting. A reset ends
+    the wait: the request is not run any further and neither logged nor counted, so it cannot land in the log of the
+    next test (it did: a module test's 6 s delay showed up in whichever test its xdist worker ran next)."""
+    alice.token  # pylint: disable=pointless-statement
+    rule = {'service': 'kms', 'method': 'POST', 'delay': 300, 'times': 1}
+    if after:
+        rule.update(status=503, after=True)
+    _faults(emu, rule)
+    before = set(threading.enumerate())
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        alice.request('POST', 'keys', json=key_body('late'), timeout=(30, 0.2))
+    handlers = [thread for thread in threading.enumerate() if thread not in before]
+    assert handlers  # the emulator thread of that request, waiting out the 300 s
+    emu.state.reset()
+    for thread in handlers:
+        thread.join(timeout=60)  # a bound only a request still in its 300 s delay reaches
+        assert not thread.is_alive()
+    assert emu.state.key_count() == 0
+    assert _log(emu) == []
+    assert requests.get(f'{emu.http_url}/_emulator/counters', timeout=10).json()['total'] == 0
+
+
+def test_a_request_begun_before_a_reset_is_not_logged_after_it(alice, emu, monkeypatch):
+    """The log of a test holds only requests begun after its reset, however late an earlier one finishes."""
+    alice.token  # pylint: disable=pointless-statement
+    record = emu.state.requests.record
+
+    def reset_then_record(entry, **kwargs):
+        emu.state.reset()  # as if the next test began while this request was still being answered
+        return record(entry, **kwargs)
+
+    monkeypatch.setattr(emu.state.requests, 'record', reset_then_record)
+    assert alice.list_keys().status_code == 200
+    monkeypatch.undo()
+    assert _log(emu) == []
+    assert requests.get(f'{emu.http_url}/_emulator/counters', timeout=10).json()['total'] == 0
+
+
 def _entry(emu, cid: str) -> dict:
     """The log entry of the one request sent with Correlation-Id ``cid`` (never "the first/last entry")."""
     entries = [item for item in _log(emu) if item['correlation_id'] == cid]
@@ -116,10 +157,10 @@ def test_dropped_request_is_logged_before_the_client_sees_the_drop(emu, monkeypa
     """
     record = emu.state.requests.record
 
-    def slow_record(entry):
+    def slow_record(entry, **kwargs):
         if entry.get('dropped'):
             time.sleep(0.3)
-        return record(entry)
+        return record(entry, **kwargs)
 
     monkeypatch.setattr(emu.state.requests, 'record', slow_record)
     _faults(emu, {'service': 'iam', 'drop': True, 'after': after, 'times': 1})
