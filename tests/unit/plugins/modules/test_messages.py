@@ -75,10 +75,13 @@ def test_refused_valid_token_without_api_key_keeps_the_access_advice(run_module,
 
 
 # -- 2. connection and DNS failures: the whole host, and for a private endpoint where it can be reached from ---------
+@pytest.fixture
 def closed_port():
+    """A port that refuses connections: bound, never listening, and held for the test, so that no other process (tests
+    run in parallel, each with its own listeners) can take it between choosing it and connecting to it."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        yield sock.getsockname()[1]
 
 
 def hosts_named(message, start):
@@ -103,17 +106,17 @@ def test_unresolvable_public_host_gets_no_private_network_hint(run_module, hsc):
     assert "private network" not in result["msg"]
 
 
-def test_closed_port_is_named_with_host_and_port(run_module, hsc):
-    port = closed_port()
+def test_closed_port_is_named_with_host_and_port(run_module, hsc, closed_port):
+    port = closed_port
     failed, result = run_module(module_main("hs_crypto_key_info"), hsc.args(endpoint=f"http://127.0.0.1:{port}", alias="any-key", retries=1))
     assert failed
     assert f"GET /api/v2/keys/any-key failed after 2 attempt(s): 127.0.0.1:{port} refused the connection" in result["msg"]
     assert "private network" not in result["msg"] and "HTTPConnectionPool" not in result["msg"]
 
 
-def test_unreachable_private_endpoint_of_endpoint_type_private_says_where_it_is_reachable_from(run_module, hsc, monkeypatch):
+def test_unreachable_private_endpoint_of_endpoint_type_private_says_where_it_is_reachable_from(run_module, hsc, monkeypatch, closed_port):
     """The broker's private kms endpoint need not start with ``private.``: endpoint_type=private is enough for the hint."""
-    port = closed_port()
+    port = closed_port
     monkeypatch.setitem(hsc.server.state.endpoints, "private", f"https://127.0.0.1:{port}")
     args = hsc.args(endpoint=None, broker_url=hsc.url, region="us-south", endpoint_type="private", alias="any-key", retries=0)
     failed, result = run_module(module_main("hs_crypto_key_info"), args)
