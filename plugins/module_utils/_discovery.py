@@ -15,6 +15,8 @@ The broker (``GET <broker>/crypto_v2/instances/<guid>``) answers with
 import re
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import error_from_response
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._crn import (  # noqa: F401 pylint: disable=unused-import
+    CRN_SERVICES, GUID_RE, InstanceRef, parse_instance_id)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, shown
 
 BROKER_URL_TEMPLATE = "https://%s.broker.hs-crypto.cloud.ibm.com"
@@ -33,37 +35,7 @@ HPCS_REGIONS = ("au-syd", "br-sao", "ca-tor", "eu-de", "eu-es", "eu-gb", "jp-tok
 KEY_PROTECT_REGIONS = ("ca-mon", "in-che", "in-mum", "jp-osa")
 KNOWN_REGIONS = tuple(sorted(HPCS_REGIONS + KEY_PROTECT_REGIONS))
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
-CRN_SERVICES = tuple(sorted(SERVICE_OF_CRN))
-
-
-class InstanceRef:
-    """An instance GUID, with the region and service a CRN carried (None for a bare GUID)."""
-
-    def __init__(self, guid, region=None, service=None):
-        self.guid = guid
-        self.region = region
-        self.service = service
-
-
-def parse_instance_id(value, option="instance_id"):
-    """Accept a GUID or an instance CRN; raise ConfigurationError naming the rule otherwise (a key CRN is not an instance)."""
-    text = (value or "").strip()
-    if GUID_RE.match(text):
-        return InstanceRef(text.lower())
-    if text.startswith("crn:"):
-        segments = text.split(":")
-        # crn:v1:<cname>:<ctype>:<service>:<region>:a/<account>:<instance>:<resource type>:<resource>
-        if len(segments) >= 8 and segments[1] == "v1" and segments[4] in CRN_SERVICES and GUID_RE.match(segments[7]):
-            if any(segments[8:]):
-                raise ConfigurationError(
-                    f"{option}: {shown(text)} is the CRN of a {segments[8] or 'resource'} inside instance {segments[7].lower()}, "
-                    "not an instance CRN (which ends in '::'); give the instance's GUID or CRN")
-            return InstanceRef(segments[7].lower(), region=segments[5] or None, service=segments[4])
-        raise ConfigurationError(
-            f"{option}: a CRN must look like crn:v1:bluemix:public:hs-crypto:<region>:a/<account>:<instance GUID>:: "
-            "(service hs-crypto or kms, 8th segment a GUID)")
-    raise ConfigurationError(f"{option} must be an instance GUID (8-4-4-4-12 hexadecimal digits) or an instance CRN")
+# GUID_RE, CRN_SERVICES, InstanceRef and parse_instance_id live in _crn.py (shared with the CRN filters); imported above.
 
 
 def check_region(region, option="region"):

@@ -17,6 +17,7 @@ import binascii
 import datetime
 import re
 
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._crn import key_crn_instance, parse_key_id  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, shown
 
 KEY_STATES = ("present", "absent", "restored", "purged")
@@ -61,31 +62,7 @@ def check_key_ring(ring, option="key_ring"):
     return ring
 
 
-def parse_key_id(value, option="key_id", alias_option=None):
-    """A key UUID, or a key CRN (``crn:...:key:<uuid>``) reduced to its UUID.
-
-    ``alias_option`` is the option that finds a key by alias in the calling module (``alias`` in the single-key
-    modules); by default the ``aliases`` next to ``option`` (``crypto_keys[3].key_id`` -> ``crypto_keys[3].aliases``).
-    """
-    if alias_option is None:
-        alias_option = (option[:-len("key_id")] if option.endswith("key_id") else "") + "aliases"
-    text = (value or "").strip()
-    if text.startswith("crn:"):
-        segments = text.split(":")
-        if len(segments) == 10 and segments[8] == "key" and UUID_RE.match(segments[9]):
-            return segments[9].lower()
-        raise ConfigurationError(f"{option}: a key CRN must end in ':key:<key UUID>'")
-    if not UUID_RE.match(text):
-        raise ConfigurationError(f"{option} must be a key UUID or a key CRN (got {shown(value)}); to find a key by alias use {alias_option}")
-    return text.lower()
-
-
-def key_crn_instance(value):
-    """The instance GUID a key CRN names (lower case), or None when ``value`` is not a key CRN."""
-    segments = (value or "").strip().split(":") if isinstance(value, str) else []
-    if len(segments) == 10 and segments[0] == "crn" and segments[8] == "key":
-        return segments[7].lower()
-    return None
+# parse_key_id and key_crn_instance live in _crn.py (shared with the CRN filters); imported above.
 
 
 def check_key_crn_instance(value, instance_guid, option="key_id"):
