@@ -64,8 +64,9 @@ def test_the_shipped_predicate_follows_build_ignore():
 
 
 def test_every_relative_link_of_the_readme_is_in_the_tarball():
+    """README.md links by full URL (Automation Hub shows it outside the repository: test_collection_metadata.py); a
+    relative link that slips in must at least name a file the tarball holds."""
     links = [target for target in LINK.findall(read("README.md")) if "://" not in target and not target.startswith("#")]
-    assert links, "README.md links no shipped page at all"
     missing = [target for target in links if not shipped(target.split("#")[0])]
     assert missing == [], f"README.md links files the built collection does not hold: {missing}"
 
