@@ -9,7 +9,7 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import (actions, aliases, broker, control, cryptounits, iam, import_token, instance_policies, key_policies, keyrings,
-               kms, lifecycle, registrations, resource_controller, rotation, routing, tagging, wrapping)
+               kms, lifecycle, metadata, registrations, resource_controller, rotation, routing, tagging, wrapping)
 from .context import STATE_KEY
 from .errors import KmsError
 from .middleware import CORRELATION_KEY, WRITE_ENDPOINTS_KEY, EmulatorMiddleware, classify
@@ -93,7 +93,7 @@ def create_app(state: EmulatorState | None = None) -> Flask:
     app.json.compact = True
     app.extensions[STATE_KEY] = state if state is not None else EmulatorState()
     app.extensions[WRITE_ENDPOINTS_KEY] = dict(routing.WRITE_ENDPOINTS)
-    for blueprint in (iam.bp, broker.bp, routing.bp, cryptounits.bp, resource_controller.bp, tagging.bp, control.bp):
+    for blueprint in (iam.bp, broker.bp, routing.bp, cryptounits.bp, resource_controller.bp, tagging.bp, metadata.bp, control.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(KmsError, _kms_error_response)
     app.register_error_handler(HTTPException, _http_error)

@@ -11,7 +11,7 @@ import uuid
 
 DEFAULT_CONFIG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'default_config.json')
 
-TOP_LEVEL_KEYS = ('account_id', 'token_lifetime', 'api_keys', 'instances')
+TOP_LEVEL_KEYS = ('account_id', 'token_lifetime', 'api_keys', 'instances', 'trusted_profiles', 'compute_resources', 'vpc_instance')
 MAX_TOKEN_LIFETIME = 30 * 24 * 3600
 
 SERVICES = ('hs-crypto', 'kms')
@@ -140,6 +140,51 @@ def _check_api_keys(api_keys) -> dict:
     return result
 
 
+def _check_profiles(profiles) -> dict:
+    """Trusted profiles (IAM identities a compute resource signs in as), keyed by profile id (``Profile-...``)."""
+    if not isinstance(profiles, dict):
+        raise ConfigError('trusted_profiles must be an object keyed by profile id')
+    result = {}
+    for profile_id, spec in profiles.items():
+        if not isinstance(profile_id, str) or not profile_id.startswith('Profile-') or not isinstance(spec, dict):
+            raise ConfigError('trusted profile ids must be strings starting with "Profile-", each with an object')
+        unknown = set(spec) - {'name', 'instances', 'account_id', 'resource_controller'}
+        if unknown:
+            raise ConfigError(f'trusted profile {profile_id}: unknown fields {sorted(unknown)}')
+        instances = spec.get('instances', [])
+        if not isinstance(instances, list) or not all(isinstance(i, str) for i in instances):
+            raise ConfigError(f'trusted profile {profile_id}: "instances" must be a list of instance ids')
+        if not isinstance(spec.get('name'), str) or not spec['name']:
+            raise ConfigError(f'trusted profile {profile_id}: "name" must be a non-empty string')
+        result[profile_id] = {'iam_id': f'iam-{profile_id}', 'name': spec['name'], 'instances': [i.lower() for i in instances],
+                              'resource_controller': bool(spec.get('resource_controller', True))}
+        if spec.get('account_id'):
+            result[profile_id]['account_id'] = spec['account_id']
+    return result
+
+
+def _check_compute_resources(resources, vpc_instance, profiles: dict) -> tuple:
+    """Compute resources (pods holding a CR token) and the one VPC instance the metadata service speaks for."""
+    if not isinstance(resources, list):
+        raise ConfigError('compute_resources must be a list')
+    checked = []
+    for spec in resources:
+        if not isinstance(spec, dict) or not isinstance(spec.get('cr_token'), str) or len(spec['cr_token']) < 16:
+            raise ConfigError('every compute resource needs a "cr_token" string of at least 16 characters')
+        linked = spec.get('profiles', [])
+        if not isinstance(linked, list) or any(p not in profiles for p in linked):
+            raise ConfigError('compute resource "profiles" must list known trusted profile ids')
+        checked.append({'name': str(spec.get('name', 'compute-resource')), 'cr_token': spec['cr_token'], 'profiles': list(linked)})
+    vpc = vpc_instance if vpc_instance is not None else {}
+    if not isinstance(vpc, dict):
+        raise ConfigError('vpc_instance must be an object')
+    linked = vpc.get('profiles', [])
+    default = vpc.get('default_profile')
+    if not isinstance(linked, list) or any(p not in profiles for p in linked) or (default is not None and default not in linked):
+        raise ConfigError('vpc_instance "profiles" must list known trusted profile ids, including its "default_profile"')
+    return checked, {'id': str(vpc.get('id', '0717_emulator-vsi')), 'default_profile': default, 'profiles': list(linked)}
+
+
 class Config:
     """The effective configuration. Thread-safe; read through the accessor methods."""
 
@@ -160,7 +205,12 @@ class Config:
         self._token_lifetime = _check_lifetime(base['token_lifetime'])
         self._instances = _check_instances(base['instances'])
         self._api_keys = _check_api_keys(base['api_keys'])
+        self._profiles = _check_profiles(base.get('trusted_profiles', {}))
+        self._compute_resources, self._vpc_instance = _check_compute_resources(
+            base.get('compute_resources', []), base.get('vpc_instance'), self._profiles)
         self._check_references(self._api_keys, self._instances)
+        for spec in self._profiles.values():  # a config that replaces the instances keeps the default profiles usable
+            spec['instances'] = [i for i in spec['instances'] if i in self._instances]
 
     @staticmethod
     def _check_references(api_keys: dict, instances: dict) -> None:
@@ -179,14 +229,39 @@ class Config:
             spec = self._api_keys.get(api_key)
             return dict(spec) if spec else None
 
+    def _identities(self) -> list:
+        """Every identity: the API keys' and the trusted profiles'."""
+        return list(self._api_keys.values()) + list(self._profiles.values())
+
+    def trusted_profile(self, profile_id=None, name=None, crn=None) -> dict | None:
+        """The profile all given selectors name (id, name in the account, CRN), or None."""
+        with self._lock:
+            for pid, spec in self._profiles.items():
+                account = spec.get('account_id') or self.account_id
+                if ((profile_id is None or profile_id == pid) and (name is None or name == spec['name'])
+                        and (crn is None or crn == f'crn:v1:bluemix:public:iam-identity::a/{account}::profile:{pid}')):  # profile_crn
+                    return dict(spec, id=pid)
+            return None
+
+    def compute_resource(self, cr_token: str) -> dict | None:
+        with self._lock:
+            for spec in self._compute_resources:
+                if spec['cr_token'] == cr_token:
+                    return copy.deepcopy(spec)
+            return None
+
+    def vpc_instance(self) -> dict:
+        with self._lock:
+            return copy.deepcopy(self._vpc_instance)
+
     def identity_exists(self, iam_id: str) -> bool:
         with self._lock:
-            return any(spec['iam_id'] == iam_id for spec in self._api_keys.values())
+            return any(spec['iam_id'] == iam_id for spec in self._identities())
 
     def instances_for(self, iam_id: str) -> set:
         with self._lock:
             allowed = set()
-            for spec in self._api_keys.values():
+            for spec in self._identities():
                 if spec['iam_id'] == iam_id:
                     allowed.update(spec['instances'])
             return allowed
@@ -207,7 +282,7 @@ class Config:
     def identity_account(self, iam_id: str) -> str:
         """The account an identity belongs to (tokens carry it in ``account.bss``)."""
         with self._lock:
-            for spec in self._api_keys.values():
+            for spec in self._identities():
                 if spec['iam_id'] == iam_id and spec.get('account_id'):
                     return spec['account_id']
             return self.account_id
@@ -215,7 +290,7 @@ class Config:
     def resource_controller_access(self, iam_id: str) -> bool:
         """Viewer on the resource group (Resource Controller reads); false when any key of the identity says so."""
         with self._lock:
-            specs = [spec for spec in self._api_keys.values() if spec['iam_id'] == iam_id]
+            specs = [spec for spec in self._identities() if spec['iam_id'] == iam_id]
             return bool(specs) and all(spec.get('resource_controller', True) for spec in specs)
 
     def instances_in_account(self, account_id: str) -> list:
@@ -254,4 +329,12 @@ class Config:
                 'token_lifetime': self._token_lifetime,
                 'api_keys': copy.deepcopy(self._api_keys),
                 'instances': instances,
+                'trusted_profiles': {pid: dict(copy.deepcopy(spec), crn=self.profile_crn(pid)) for pid, spec in self._profiles.items()},
+                'compute_resources': copy.deepcopy(self._compute_resources),
+                'vpc_instance': copy.deepcopy(self._vpc_instance),
             }
+
+    def profile_crn(self, profile_id: str) -> str:
+        with self._lock:
+            account = self._profiles[profile_id].get('account_id') or self.account_id
+        return f'crn:v1:bluemix:public:iam-identity::a/{account}::profile:{profile_id}'

@@ -22,6 +22,7 @@ LISTENER_KEY = 'hpcs_emulator.listener'
 CORRELATION_KEY = 'hpcs_emulator.correlation_id'
 WRITE_ENDPOINTS_KEY = 'hpcs_emulator_write_endpoints'
 CONTROL_PREFIX = '/_emulator'
+LOG_EXTRA_KEY = 'hpcs_emulator.log_extra'
 
 
 class DroppedConnection(ConnectionAbortedError):
@@ -41,6 +42,8 @@ class ListenerApp:
 
 
 def classify(path: str) -> str:
+    if path.startswith(('/instance_identity/', '/identity/v1/')):  # VPC instance metadata (before IAM's /identity/)
+        return 'metadata'
     if path.startswith(('/api/v2', '/api/v1/')):
         return 'kms'
     if path == '/v2/resource_instances' or path.startswith('/v2/resource_instances/'):
@@ -163,6 +166,7 @@ class EmulatorMiddleware:
                     return [body]
             status, headers, body = self._run(environ)
             entry['status'] = int(status.split(None, 1)[0])
+            entry.update(environ.get(LOG_EXTRA_KEY) or {})  # what a view adds to its entry (IAM: the grant type; never a secret)
             if rule is not None and rule.after:
                 entry['app_status'] = entry['status']
                 if rule.delay:
