@@ -294,7 +294,7 @@ def changelog(session: nox.Session) -> None:
 @nox.session(python=ANSIBLE_CORE[PRIMARY][1])
 def ee(session: nox.Session) -> None:
     """The execution environment image (ansible-builder, podman, a Debian base), and the main job run in it twice."""
-    install_core(session, PRIMARY, 'ansible-builder', 'ansible-runner')
+    install_core(session, PRIMARY, 'ansible-builder', 'ansible-runner', '-r', 'tests/integration/requirements.txt')
     tree = stage(session)
     tarball = build_tarball(session, tree)
     tag = 'localhost/ibm-hs-crypto-ee:test'
