@@ -210,6 +210,7 @@ _raw:
       type: bool
 """
 
+from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
@@ -255,7 +256,7 @@ class Term:
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
+        self.set_options(var_options=self._option_variables(variables), direct=kwargs)
         secrets = [kwargs.get("api_key"), kwargs.get("iam_token")]
         try:
             on_missing = self.get_option("on_missing")
@@ -287,6 +288,18 @@ class LookupModule(LookupBase):
             if exc.correlation_id:
                 message += f" (correlation id {exc.correlation_id})"
             raise AnsibleLookupError(f"{NAME}: {Redactor(secrets)(message)}") from None
+
+    def _option_variables(self, variables):
+        """The variables that set options (``hs_crypto_api_key``, ...), templated: Ansible hands a lookup its variables
+        as they were written (``hs_crypto_iam_url: "{{ my_iam }}"``), and only the lookup knows which it reads."""
+        variables = variables or {}
+        names = set()
+        for definition in C.config.get_configuration_definitions(self.plugin_type, self._load_name).values():
+            names.update(entry["name"] for entry in definition.get("vars") or [])
+        found = dict((name, variables[name]) for name in names if name in variables)
+        if self._templar is not None:
+            found = dict((name, self._templar.template(value)) for name, value in found.items())
+        return found
 
     @staticmethod
     def _how(term):

@@ -15,6 +15,8 @@ import pytest
 import yaml
 
 from ansible import constants as C
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
 
 from ansible_collections.ibm.hs_crypto.tests.unit.plugins.modules.conftest import (  # noqa: F401 pylint: disable=unused-import
     emu, emulator, hsc, waits)
@@ -41,9 +43,10 @@ def option_definitions():
     return options
 
 
-def new_plugin():
+def new_plugin(variables=None):
+    """The lookup, with a templar over ``variables`` as a task's."""
     C.config.initialize_plugin_configuration_definitions("lookup", NAME, option_definitions())
-    plugin = plugin_module.LookupModule()
+    plugin = plugin_module.LookupModule(loader=DataLoader(), templar=Templar(loader=DataLoader(), variables=variables or {}))
     plugin._load_name = NAME  # pylint: disable=protected-access
     return plugin
 
@@ -56,7 +59,8 @@ def lookup(monkeypatch):
     controller.clear_cache()
 
     def run(terms, variables=None, **options):
-        return new_plugin().run(list(terms), variables=dict(variables or {}), **options)
+        variables = dict(variables or {})
+        return new_plugin(variables).run(list(terms), variables=variables, **options)
 
     yield run
     controller.clear_cache()

@@ -139,6 +139,19 @@ def test_variables_act_like_module_defaults_and_arguments_win(hsc, keys, lookup)
     assert found[0]["id"] == keys["alias"]["id"]
 
 
+def test_variables_written_as_templates_are_templated(hsc, keys, lookup):
+    # Ansible hands a lookup its variables as written; a playbook's hs_crypto_iam_url: "{{ emulator }}" must work.
+    try:
+        from ansible.template import trust_as_template  # pylint: disable=import-outside-toplevel
+    except ImportError:  # ansible-core < 2.19 templates any string
+        def trust_as_template(value):
+            return value
+    variables = {"emulator": hsc.url, "hs_crypto_instance_id": INSTANCE_A, "hs_crypto_api_key": ALICE_API_KEY,
+                 "hs_crypto_iam_url": trust_as_template("{{ emulator }}"), "hs_crypto_broker_url": trust_as_template("{{ emulator }}"),
+                 "hs_crypto_ca_path": hsc.server.ca_path}
+    assert lookup(["payments-root"], variables=variables)[0]["id"] == keys["alias"]["id"]
+
+
 def test_the_environment_as_for_the_modules(hsc, keys, lookup, monkeypatch):
     monkeypatch.setenv("HS_CRYPTO_INSTANCE_ID", INSTANCE_A)
     monkeypatch.setenv("IBMCLOUD_API_KEY", ALICE_API_KEY)
