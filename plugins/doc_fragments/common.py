@@ -59,7 +59,9 @@ options:
       - IBM Cloud API key, exchanged for an IAM access token.
       - With O(iam_token) too, a rejected or expired token is replaced by a fresh one obtained with the API key.
       - If not set, the value of the E(IBMCLOUD_API_KEY) or E(IC_API_KEY) environment variable is used.
-      - One of O(api_key) or O(iam_token) is required.
+      - One of O(api_key), O(iam_token) or a trusted profile (O(auth_type)) is required.
+      - Mutually exclusive with the trusted profile options (O(cr_token_file), O(iam_profile_id), O(iam_profile_name),
+        O(iam_profile_crn)) unless O(auth_type) is set, which then decides (the API key is not used, with a warning).
     type: str
   iam_token:
     description:
@@ -73,6 +75,65 @@ options:
       - If not set, the value of the E(HS_CRYPTO_IAM_URL) or E(IBMCLOUD_IAM_API_ENDPOINT) environment variable is used,
         else V(https://iam.cloud.ibm.com).
     type: str
+  auth_type:
+    description:
+      - Sign in with a trusted profile instead of an API key; see
+        R(Trusted profiles,ansible_collections.ibm.hs_crypto.docsite.trusted_profiles).
+      - V(container) - IAM's compute-resource-token grant. The compute-resource token (the content of O(cr_token_file),
+        such as the service-account token projected into an OpenShift or IBM Cloud Kubernetes Service pod) and the trusted
+        profile (O(iam_profile_id), O(iam_profile_name) and/or O(iam_profile_crn), at least one) are exchanged for an IAM
+        access token. The file is read again at every renewal, as the platform rotates it.
+      - V(vpc) - the VPC instance metadata service of a virtual server (O(metadata_url)) issues an instance identity
+        token, then an IAM access token for the trusted profile given by O(iam_profile_id) or O(iam_profile_crn), or for
+        the instance's default trusted profile when neither is set.
+      - When not set, an API key is used when there is one, else V(container) when O(cr_token_file) or a profile
+        option is set. V(vpc) is only used when asked for.
+      - As with an API key, an expired or rejected token (also one given in O(iam_token)) is replaced by a fresh one obtained
+        the same way.
+      - If not set, the value of the E(HS_CRYPTO_AUTH_TYPE) environment variable is used.
+    type: str
+    choices: [container, vpc]
+  cr_token_file:
+    description:
+      - File holding the compute-resource token, for O(auth_type=container). Its content is a secret, never shown.
+      - If not set, the value of the E(CR_TOKEN_FILENAME) environment variable is used (the name IBM's SDKs read), else the
+        first of V(/var/run/secrets/tokens/vault-token), V(/var/run/secrets/tokens/sa-token) and
+        V(/var/run/secrets/codeengine.cloud.ibm.com/compute-resource-token/token) that exists.
+    type: path
+  iam_profile_id:
+    description:
+      - ID of the trusted profile to sign in as (V(Profile-...)), with O(auth_type=container) or O(auth_type=vpc).
+      - If not set, the value of the E(IAM_PROFILE_ID) environment variable is used.
+    type: str
+  iam_profile_name:
+    description:
+      - Name of the trusted profile to sign in as, with O(auth_type=container) only (the VPC metadata service takes an id
+        or a CRN).
+      - If not set, the value of the E(IAM_PROFILE_NAME) environment variable is used.
+    type: str
+  iam_profile_crn:
+    description:
+      - CRN of the trusted profile to sign in as (V(crn:v1:bluemix:public:iam-identity::a/<account>::profile:<id>)).
+      - With O(auth_type=vpc), mutually exclusive with O(iam_profile_id). With O(auth_type=container) it is sent to IAM as
+        the IBM Cloud CLI sends it, with any id or name given too.
+      - If not set, the value of the E(IAM_PROFILE_CRN) environment variable is used.
+    type: str
+  metadata_url:
+    description:
+      - Base URL of the VPC instance metadata service, for O(auth_type=vpc).
+      - Plain V(http://) is accepted for V(169.254.169.254), V(api.metadata.cloud.ibm.com) and loopback hosts; use
+        V(https://api.metadata.cloud.ibm.com) when the instance has secure metadata access on.
+      - If not set, the value of the E(HS_CRYPTO_METADATA_URL) environment variable is used, else V(http://169.254.169.254).
+    type: str
+  metadata_version:
+    description:
+      - Version of the VPC instance metadata API, which also decides its paths, for O(auth_type=vpc).
+      - V(2022-03-01) uses C(/instance_identity/v1/token) and C(/instance_identity/v1/iam_token); V(2025-08-26) uses
+        C(/identity/v1/token) and C(/identity/v1/iam_tokens).
+      - If not set, the value of the E(VPC_IMS_VERSION) environment variable is used (the name IBM's SDKs read), else
+        V(2022-03-01).
+    type: str
+    choices: ['2022-03-01', '2025-08-26']
   broker_url:
     description:
       - Base URL of the HPCS broker used for endpoint discovery.

@@ -38,6 +38,15 @@ def common_argument_spec():
         api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["IBMCLOUD_API_KEY", "IC_API_KEY"])),
         iam_token=dict(type="str", no_log=True, fallback=(env_fallback, ["IBMCLOUD_IAM_TOKEN", "IC_IAM_TOKEN"])),
         iam_url=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_IAM_URL", "IBMCLOUD_IAM_API_ENDPOINT"])),
+        # Trusted profiles (docs/docsite/rst/trusted_profiles.rst); the environment names are IBM's SDK core's where it has one.
+        auth_type=dict(type="str", choices=["container", "vpc"], fallback=(env_fallback, ["HS_CRYPTO_AUTH_TYPE"])),
+        cr_token_file=dict(type="path", fallback=(env_fallback, ["CR_TOKEN_FILENAME"])),
+        iam_profile_id=dict(type="str", fallback=(env_fallback, ["IAM_PROFILE_ID"])),
+        iam_profile_name=dict(type="str", fallback=(env_fallback, ["IAM_PROFILE_NAME"])),
+        iam_profile_crn=dict(type="str", fallback=(env_fallback, ["IAM_PROFILE_CRN"])),
+        metadata_url=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_METADATA_URL"])),
+        metadata_version=dict(type="str", choices=["2022-03-01", "2025-08-26"],
+                              fallback=(env_fallback, ["VPC_IMS_VERSION"])),
         broker_url=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_BROKER_URL", "IBMCLOUD_HPCS_API_ENDPOINT"])),
         resource_controller_url=dict(type="str", fallback=(env_fallback, ["HS_CRYPTO_RESOURCE_CONTROLLER_URL",
                                                                           "IBMCLOUD_RESOURCE_CONTROLLER_API_ENDPOINT"])),
@@ -95,6 +104,8 @@ class HsCryptoModule(AnsibleModule):
         for warning in self.connection.warnings:
             self.warn(warning)
         self.connection.warnings = []
+        # The compute-resource token and the instance identity token are never shown, even by hs_crypto_iam_token.
+        self.no_log_values.update(self.connection.secrets_seen())
         if self.mask_tokens:
             self.no_log_values.update(self.connection.tokens_seen())
 
@@ -166,7 +177,10 @@ class HsCryptoModule(AnsibleModule):
     def _unauthorized_advice(self):
         """What a 401 from the service (after any renewal of the token) can mean, for the credentials this task has."""
         connection = self.connection
-        if connection.options.get("api_key"):
+        if connection.auth_type in ("container", "vpc"):
+            identity = "the trusted profile"
+            advice = ""
+        elif connection.options.get("api_key"):
             identity = "the API key's identity"
             advice = ""
         else:

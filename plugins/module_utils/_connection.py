@@ -22,10 +22,17 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import (
     RESOURCE_CONTROLLER_URL, discover_endpoints, key_protect_endpoints, parse_instance_id, read_instance_record)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, Redactor, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._services import normalize_service
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._iam import TokenProvider
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._iam import (
+    ApiKeyGrant, ComputeResourceGrant, METADATA_PATHS, TokenProvider, VpcInstanceGrant)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import RetryPolicy, Transport
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+# The VPC instance metadata service answers plain http on these hosts (https only with secure metadata access on).
+METADATA_HTTP_HOSTS = ("169.254.169.254", "api.metadata.cloud.ibm.com")
+AUTH_TYPES = ("container", "vpc")
+TRUSTED_PROFILE_OPTIONS = ("cr_token_file", "iam_profile_id", "iam_profile_name", "iam_profile_crn")
+TRUSTED_PROFILE_ENV = {"cr_token_file": "CR_TOKEN_FILENAME", "iam_profile_id": "IAM_PROFILE_ID", "iam_profile_name": "IAM_PROFILE_NAME",
+                       "iam_profile_crn": "IAM_PROFILE_CRN"}
 URL_RE = re.compile(r"^(https?)://([^/?#\s]+)(/[^?#\s]*)?\Z")
 MAX_TIMEOUT = 3600
 MAX_RETRIES = 10
@@ -34,7 +41,7 @@ MAX_RETRIES = 10
 HOST_PORT_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?\Z")
 
 
-def check_url(value, option):
+def check_url(value, option, http_hosts=LOOPBACK_HOSTS):
     """An https URL (http only for a loopback host, as in local tests); returned without a trailing slash."""
     match = URL_RE.match(value or "")
     if not match:
@@ -46,8 +53,9 @@ def check_url(value, option):
     if not host or (host.group(2) is not None and not 1 <= int(host.group(2)) <= 65535):
         raise ConfigurationError(f"{option}: {shown(netloc)} is not a valid host[:port] (a host name or address, and a port from 1 to 65535)")
     hostname = host.group(1)
-    if scheme == "http" and hostname not in LOOPBACK_HOSTS:
-        raise ConfigurationError(f"{option} must use https:// (plain http is only accepted for a loopback host such as 127.0.0.1)")
+    if scheme == "http" and hostname not in http_hosts and hostname not in LOOPBACK_HOSTS:
+        allowed = "a loopback host such as 127.0.0.1" if http_hosts == LOOPBACK_HOSTS else f"{', '.join(http_hosts)} or a loopback host"
+        raise ConfigurationError(f"{option} must use https:// (plain http is only accepted for {allowed})")
     return value.rstrip("/")
 
 
@@ -64,6 +72,7 @@ class Connection:
     def __init__(self, options, sleep=None, rng=None):
         self.options = options
         self.redact = Redactor([options.get("api_key"), options.get("iam_token")])
+        self.grant = None
         self._sleep = sleep
         self._rng = rng
         self._transport = None
@@ -100,6 +109,7 @@ class Connection:
             raise ConfigurationError(f"ca_path {shown(ca_path)} is not a readable file (a PEM bundle of CA certificates is expected)")
         if opts.get("region"):
             check_region(opts["region"])
+        self.grant = self._grant()
         self.instance = None
         if opts.get("instance_id"):
             self.instance = parse_instance_id(opts["instance_id"])
@@ -110,6 +120,58 @@ class Connection:
         self.service = self._service()
         # The service as far as the options tell (None: unknown until discovery reads the Resource Controller).
         self.known_service = self.options.get("service") or (SERVICE_OF_CRN.get(self.instance.service) if self.instance else None)
+
+    @property
+    def auth_type(self):
+        """How this connection signs in: ``api_key``, ``container``, ``vpc``, or ``iam_token`` (a token given, nothing to renew it)."""
+        if self.grant is not None:
+            return self.grant.name
+        return "iam_token" if self.options.get("iam_token") else None
+
+    def _grant(self):
+        """The grant that obtains and renews tokens (docs/design-choices.md, "Trusted profiles").
+
+        ``auth_type`` decides when set (an API key, say from the environment, is then not used); else an API key, else a
+        compute-resource token when a token file or a profile is named. The VPC flow is only used when asked for, as it
+        needs nothing else (the instance's default profile).
+        """
+        opts = self.options
+        auth_type = opts.get("auth_type")
+        if auth_type is not None and auth_type not in AUTH_TYPES:
+            raise ConfigurationError(f"auth_type must be one of {', '.join(AUTH_TYPES)} (got {shown(auth_type)})")
+        if opts.get("metadata_url"):
+            opts["metadata_url"] = check_url(opts["metadata_url"], "metadata_url", http_hosts=METADATA_HTTP_HOSTS)
+        version = opts.get("metadata_version")
+        if version and version not in METADATA_PATHS:
+            raise ConfigurationError(f"metadata_version must be one of {', '.join(METADATA_PATHS)} (got {shown(version)})")
+        crn = opts.get("iam_profile_crn")
+        if crn and not (crn.startswith("crn:v1:") and ":profile:" in crn):
+            raise ConfigurationError(f"iam_profile_crn must be a trusted profile CRN, crn:v1:<cname>:<ctype>:iam-identity::a/<account>::"
+                                     f"profile:<profile id> (got {shown(crn)})")
+        profile_options = [name for name in TRUSTED_PROFILE_OPTIONS if opts.get(name)]
+        if auth_type is None and opts.get("api_key") and profile_options:
+            # Options come from the task, module_defaults and the environment alike (Ansible applies the environment
+            # fallbacks before its own mutually_exclusive check), so the choice is asked for rather than guessed.
+            raise ConfigurationError(
+                f"api_key and {profile_options[0]} are mutually exclusive: sign in with an API key, or with a trusted profile; "
+                "set auth_type (container or vpc) to use the trusted profile (an API key is then not used), or leave out "
+                f"{profile_options[0]} (environment {TRUSTED_PROFILE_ENV[profile_options[0]]})")
+        if auth_type is not None and opts.get("api_key"):
+            self.warnings.append(f"auth_type is {auth_type}: the api_key (given, or from IBMCLOUD_API_KEY or IC_API_KEY) is not used")
+        if auth_type is None:
+            if opts.get("api_key"):
+                return ApiKeyGrant(opts["api_key"])
+            if opts.get("iam_token"):
+                return None
+            if any(opts.get(name) for name in TRUSTED_PROFILE_OPTIONS):
+                auth_type = "container"
+            else:
+                return None
+        if auth_type == "container":
+            return ComputeResourceGrant(cr_token_file=opts.get("cr_token_file"), profile_id=opts.get("iam_profile_id"),
+                                        profile_name=opts.get("iam_profile_name"), profile_crn=crn)
+        return VpcInstanceGrant(metadata_url=opts.get("metadata_url"), version=version, profile_id=opts.get("iam_profile_id"),
+                                profile_crn=crn, profile_name=opts.get("iam_profile_name"))
 
     def _service(self):
         """``service`` as given, else the one the instance CRN names, else hs_crypto; a contradiction is an error."""
@@ -132,6 +194,13 @@ class Connection:
     def require_api_key(self):
         if not self.options.get("api_key"):
             raise ConfigurationError("api_key is required (an IBM Cloud API key; environment IBMCLOUD_API_KEY or IC_API_KEY)")
+
+    def require_grant(self):
+        """Fail early unless a token can be obtained: an API key or a trusted profile (a token alone cannot be renewed)."""
+        if self.grant is None:
+            raise ConfigurationError("api_key is required (an IBM Cloud API key; environment IBMCLOUD_API_KEY or IC_API_KEY), or a "
+                                     "trusted profile (auth_type container with cr_token_file and iam_profile_id, iam_profile_name or "
+                                     "iam_profile_crn; or auth_type vpc) to obtain a token")
 
     @property
     def region(self):
@@ -170,14 +239,17 @@ class Connection:
     @property
     def tokens(self):
         if self._tokens is None:
-            self._tokens = TokenProvider(self.transport, api_key=self.options.get("api_key"),
-                                         iam_token=self.options.get("iam_token"), iam_url=self.options.get("iam_url"),
-                                         redactor=self.redact)
+            self._tokens = TokenProvider(self.transport, iam_token=self.options.get("iam_token"), iam_url=self.options.get("iam_url"),
+                                         redactor=self.redact, grant=self.grant)
         return self._tokens
 
     def tokens_seen(self):
         """Every access token this connection used (none when it never authenticated)."""
         return list(self._tokens.seen) if self._tokens is not None else []
+
+    def secrets_seen(self):
+        """The sign-in secrets read during the run (compute-resource token, instance identity token), never to be shown."""
+        return self._tokens.secrets() if self._tokens is not None else []
 
     @property
     def sender(self):

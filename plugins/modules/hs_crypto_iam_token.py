@@ -5,10 +5,12 @@
 
 DOCUMENTATION = r"""
 module: hs_crypto_iam_token
-short_description: Obtain an IBM Cloud IAM access token from an API key
+short_description: Obtain an IBM Cloud IAM access token from an API key or a trusted profile
 version_added: 0.1.0
 description:
   - Exchanges an IBM Cloud API key for an IAM access token, and returns the token with its expiry.
+  - With a trusted profile instead (O(auth_type), see R(Trusted profiles,ansible_collections.ibm.hs_crypto.docsite.trusted_profiles)),
+    the token is obtained with the compute-resource token of a pod or from the VPC instance metadata service.
   - Pass the token to later tasks as O(iam_token) (for example through C(module_defaults)) so that each task does not
     ask IAM again. Give O(api_key) along with it, and a task that meets an expired token obtains a fresh one.
   - "The task result contains the token. B(Set C(no_log: true) on the task), or the token is shown in the output
@@ -26,7 +28,7 @@ attributes:
     support: N/A
     details: This module changes nothing.
 notes:
-  - O(api_key) is required. The instance and endpoint options are accepted, so that C(module_defaults) for the action
+  - O(api_key) or a trusted profile is required (a token alone cannot be renewed). The instance and endpoint options are accepted, so that C(module_defaults) for the action
     group fit this module, but they are not used.
   - The token is valid for the lifetime IAM gives it, one hour on IBM Cloud.
 seealso:
@@ -112,7 +114,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCrypt
 
 
 def obtain(module):
-    module.connection.require_api_key()
+    module.connection.require_grant()
     token = module.connection.tokens.refresh()
     expires_in = token.expiration - token.issued_at if (token.expiration and token.issued_at) else None
     if not module.no_log:

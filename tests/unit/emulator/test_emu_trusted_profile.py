@@ -126,8 +126,11 @@ def test_metadata_refusals(emu):
     assert _identity(emu, token_path, '').status_code == 400  # no version
     assert _identity(emu, '/identity/v1/token', '2022-03-01').status_code == 400  # new path, old version
     assert _identity(emu, token_path, '2022-03-01', body={'expires_in': 4000}).status_code == 400
-    post = lambda headers, body=None: requests.post(emu.http_url + iam_path, params={'version': '2022-03-01'}, timeout=10,  # noqa: E731
-                                                    headers=dict(FLAVOR, **headers), json=body)
+
+    def post(headers, body=None):
+        return requests.post(emu.http_url + iam_path, params={'version': '2022-03-01'}, timeout=10, headers=dict(FLAVOR, **headers),
+                             json=body)
+
     assert post({}).status_code == 401
     assert post({'Authorization': 'Bearer not-an-identity-token'}).status_code == 401
     token = _identity(emu, token_path, '2022-03-01').json()['access_token']
