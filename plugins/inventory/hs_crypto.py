@@ -134,6 +134,7 @@ keyed_groups:
 # ---
 # inventory/payments.hs_crypto.yml: the HPCS instances named payments-* in two regions, by their private endpoint,
 # cached for an hour.
+#
 # plugin: ibm.hs_crypto.hs_crypto
 # services: [hpcs]
 # regions: [us-south, eu-de]
@@ -142,7 +143,7 @@ keyed_groups:
 # groups:
 #   dedicated: hs_crypto_instance_plan == 'dedicated'
 # compose:
-#   hs_crypto_instance_report: false
+#   hs_crypto_instance_report: "false"  # an expression: no summary line per instance
 # cache: true
 # cache_plugin: ansible.builtin.jsonfile
 # cache_connection: ~/.cache/ansible/hs_crypto
@@ -163,7 +164,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import error
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._connection import Connection, check_url
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import (
     KNOWN_REGIONS, RESOURCE_CONTROLLER_URL, InstanceRecord, key_protect_endpoints)
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, HsCryptoError, shown
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import HsCryptoError, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._services import KEY_PROTECT, normalize_service
 
 TAGGING_URL = "https://tags.global-search-tagging.cloud.ibm.com"

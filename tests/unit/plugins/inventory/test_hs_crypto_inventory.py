@@ -38,8 +38,8 @@ FLEET[_guid(1002)] = {"name": "vault-dedicated", "region": "us-east", "service":
 @pytest.fixture
 def fleet(emu, monkeypatch):
     """An account of its own with 233 instances (the default account's listings do not change)."""
-    emu.state.config.update({"instances": FLEET, "api_keys": {FLEET_API_KEY: {"iam_id": "iam-ServiceId-fleet", "account_id": FLEET_ACCOUNT,
-                                                                                "instances": list(FLEET)}}})
+    identity = {"iam_id": "iam-ServiceId-fleet", "account_id": FLEET_ACCOUNT, "instances": list(FLEET)}
+    emu.state.config.update({"instances": FLEET, "api_keys": {FLEET_API_KEY: identity}})
     monkeypatch.setenv("IBMCLOUD_API_KEY", FLEET_API_KEY)
     for name in ("IC_API_KEY", "IBMCLOUD_IAM_TOKEN", "IC_IAM_TOKEN", "HS_CRYPTO_IAM_URL", "IBMCLOUD_IAM_API_ENDPOINT",
                  "HS_CRYPTO_RESOURCE_CONTROLLER_URL", "IBMCLOUD_RESOURCE_CONTROLLER_API_ENDPOINT"):
