@@ -198,10 +198,6 @@ def test_readme_states_no_other_minimum_ansible_core():
     assert stated and all(release == oldest_tested() for dummy, release in stated), stated
 
 
-# Files outside helper C's brief that still say 2.17: roles/*/meta/main.yml (min_ansible_version),
-# docs/docsite/rst/getting_started.rst and automation_platform.rst. Strict: once they are fixed this xpasses and fails,
-# and the marker goes.
-@pytest.mark.xfail(strict=True, reason="roles/*/meta/main.yml and docs/docsite/rst/ still state ansible-core 2.17")
 def test_roles_and_user_guide_state_the_oldest_tested_ansible_core():
     stated = [(os.path.relpath(path, ROOT), str((load(path).get("galaxy_info") or {}).get("min_ansible_version")))
               for path in sorted(glob.glob(os.path.join(ROOT, "roles", "*", "meta", "main.yml")))]
