@@ -262,8 +262,9 @@ def install_tarball(session: nox.Session, tarball: Path, name: str) -> Path:
 
 @nox.session(python=ANSIBLE_CORE[PRIMARY][1])
 def build(session: nox.Session) -> None:
-    """Build the tarball, install it, render every module's documentation from it, check what it holds."""
-    install_core(session, PRIMARY)
+    """Build the tarball, install it, render every module's documentation from it, check what it holds; then
+    galaxy-importer's import checks (Galaxy, Automation Hub), offline, with tests/galaxy-importer.cfg."""
+    install_core(session, PRIMARY, 'galaxy-importer', 'ansible-lint')
     tarball = build_tarball(session, stage(session))
     installed = install_tarball(session, tarball, 'installed')
     session.env['ANSIBLE_COLLECTIONS_PATH'] = str(installed)
@@ -275,6 +276,16 @@ def build(session: nox.Session) -> None:
             session.error(f'ansible-doc ibm.hs_crypto.{module} failed or warned:\n{text}')
     session.log(f'ansible-doc: {len(modules)} modules rendered from the installed tarball')
     session.run('python', str(ROOT / 'scripts' / 'check_artifact.py'), str(tarball))
+    # galaxy-importer exits 0 when its ansible-lint run finds problems (it logs them as WARNING: lines): fail on those too.
+    work = tmp(session) / 'importer'
+    work.mkdir(exist_ok=True)
+    session.chdir(work)
+    output = session.run('python', '-m', 'galaxy_importer.main', str(tarball), silent=True, stderr=subprocess.STDOUT,
+                         env={'GALAXY_IMPORTER_CONFIG': str(ROOT / 'tests' / 'galaxy-importer.cfg')})
+    problems = [line for line in output.splitlines() if line.startswith(('WARNING:', 'ERROR:'))]
+    if problems:
+        session.error('galaxy-importer:\n' + '\n'.join(problems))
+    session.log(f'galaxy-importer: the import passed ({len(output.splitlines())} lines of output, no warning)')
 
 
 @nox.session(python=ANSIBLE_CORE[PRIMARY][1])
