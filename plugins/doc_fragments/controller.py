@@ -16,7 +16,8 @@ options:
       - IBM Cloud API key, exchanged for an IAM access token.
       - This is a secret. It is never shown in output, errors or logs; keep it in a vault-encrypted variable or the environment.
       - With O(iam_token) too, a rejected or expired token is replaced by a fresh one obtained with the API key.
-      - One of O(api_key) or O(iam_token) is required.
+      - One of O(api_key), O(iam_token) or a trusted profile (O(auth_type)) is required.
+      - Mutually exclusive with the trusted profile options unless O(auth_type) is set, which then decides.
       - When both E(IBMCLOUD_API_KEY) and E(IC_API_KEY) are set, E(IBMCLOUD_API_KEY) is used, as for the modules.
     type: str
     env:
@@ -46,6 +47,77 @@ options:
       - name: HS_CRYPTO_IAM_URL
     vars:
       - name: hs_crypto_iam_url
+  auth_type:
+    description:
+      - Sign in with a trusted profile instead of an API key, as the modules do; see
+        R(Trusted profiles,ansible_collections.ibm.hs_crypto.docsite.trusted_profiles).
+      - V(container) - IAM's compute-resource-token grant, with the content of O(cr_token_file) (such as the service-account
+        token projected into an OpenShift pod) and the trusted profile (O(iam_profile_id), O(iam_profile_name) and/or
+        O(iam_profile_crn)).
+      - V(vpc) - the VPC instance metadata service (O(metadata_url)) issues an IAM token for the trusted profile given by
+        O(iam_profile_id) or O(iam_profile_crn), or for the virtual server's default trusted profile.
+      - When not set, an API key is used when there is one, else V(container) when O(cr_token_file) or a profile option is set.
+      - An expired or rejected token is replaced by a fresh one obtained the same way.
+    type: str
+    choices: [container, vpc]
+    env:
+      - name: HS_CRYPTO_AUTH_TYPE
+    vars:
+      - name: hs_crypto_auth_type
+  cr_token_file:
+    description:
+      - File holding the compute-resource token, for O(auth_type=container); read again at every renewal. Its content is a
+        secret, never shown.
+      - If not set, the first of V(/var/run/secrets/tokens/vault-token), V(/var/run/secrets/tokens/sa-token) and
+        V(/var/run/secrets/codeengine.cloud.ibm.com/compute-resource-token/token) that exists.
+    type: path
+    env:
+      - name: CR_TOKEN_FILENAME
+    vars:
+      - name: hs_crypto_cr_token_file
+  iam_profile_id:
+    description:
+      - ID of the trusted profile to sign in as (V(Profile-...)).
+    type: str
+    env:
+      - name: IAM_PROFILE_ID
+    vars:
+      - name: hs_crypto_iam_profile_id
+  iam_profile_name:
+    description:
+      - Name of the trusted profile to sign in as, with O(auth_type=container) only.
+    type: str
+    env:
+      - name: IAM_PROFILE_NAME
+    vars:
+      - name: hs_crypto_iam_profile_name
+  iam_profile_crn:
+    description:
+      - CRN of the trusted profile to sign in as; with O(auth_type=vpc), mutually exclusive with O(iam_profile_id).
+    type: str
+    env:
+      - name: IAM_PROFILE_CRN
+    vars:
+      - name: hs_crypto_iam_profile_crn
+  metadata_url:
+    description:
+      - Base URL of the VPC instance metadata service, for O(auth_type=vpc).
+      - If not set, V(http://169.254.169.254).
+    type: str
+    env:
+      - name: HS_CRYPTO_METADATA_URL
+    vars:
+      - name: hs_crypto_metadata_url
+  metadata_version:
+    description:
+      - Version of the VPC instance metadata API (which decides its paths), for O(auth_type=vpc).
+      - If not set, V(2022-03-01).
+    type: str
+    choices: ['2022-03-01', '2025-08-26']
+    env:
+      - name: VPC_IMS_VERSION
+    vars:
+      - name: hs_crypto_metadata_version
   resource_controller_url:
     description:
       - Base URL of the IBM Cloud Resource Controller.

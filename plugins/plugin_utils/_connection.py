@@ -31,7 +31,10 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._connection import C
 
 # The connection options of the controller doc fragment (ibm.hs_crypto.controller), and the instance options of the
 # plugins that talk to one instance's key management API (the lookup).
-CONTROLLER_OPTIONS = ("api_key", "iam_token", "iam_url", "resource_controller_url", "validate_certs", "ca_path", "timeout", "retries")
+CONTROLLER_OPTIONS = ("api_key", "iam_token", "iam_url", "resource_controller_url", "validate_certs", "ca_path", "timeout", "retries",
+                      # trusted profiles (module_utils/_iam.py grants)
+                      "auth_type", "cr_token_file", "iam_profile_id", "iam_profile_name", "iam_profile_crn", "metadata_url",
+                      "metadata_version")
 INSTANCE_OPTIONS = ("instance_id", "region", "endpoint", "endpoint_type", "service", "broker_url")
 # Options that do not change who signs in or how requests are sent: left out of the session key.
 NOT_SESSION = frozenset(INSTANCE_OPTIONS + ("resource_controller_url",))
