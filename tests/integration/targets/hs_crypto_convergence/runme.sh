@@ -9,7 +9,8 @@
 #    name): afterwards every key exists once.
 set -eux -o pipefail
 
-CONFIG="$(cd ../.. && pwd)/integration_config.yml"
+# integration_config.yml, or a copy completed with the variables of the emulator the setup target starts
+CONFIG="$(../setup_hs_crypto_emulator/files/integration_config.sh)"
 WORK="${OUTPUT_DIR:-$(mktemp -d)}"
 ANSIBLE_ROLES_PATH="$(pwd)"
 export ANSIBLE_ROLES_PATH

@@ -8,7 +8,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-config="${here}/../../integration_config.yml"
+# integration_config.yml, or a copy completed with the variables of the emulator the setup target starts
+config="$("${here}/../setup_hs_crypto_emulator/files/integration_config.sh")"
 python="$(command -v python || command -v python3)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/hs-crypto-examples.XXXXXX")"
 trap 'rm -rf "${work}"' EXIT

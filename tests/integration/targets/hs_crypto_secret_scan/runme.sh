@@ -8,9 +8,9 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# ansible-test writes the emulator's variables next to the targets (scripts/test: write_emulator_vars).
-config="$(cd "${here}/../.." && pwd)/integration_config.yml"
-[[ -f "${config}" ]] || { echo "runme.sh: ${config} is missing (start the emulator and write it first)" >&2; exit 1; }
+# integration_config.yml when it names a running emulator; otherwise the setup target starts the emulator and completes a
+# copy of it with the emulator's variables.
+config="$("${here}/../setup_hs_crypto_emulator/files/integration_config.sh")"
 python="$(command -v python || command -v python3)"
 
 base="$(mktemp -d "${TMPDIR:-/tmp}/hs-crypto-secret-scan.XXXXXX")"
