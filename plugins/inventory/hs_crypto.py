@@ -161,19 +161,18 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import error_from_response
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._connection import Connection, check_url
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._connection import check_url
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._discovery import (
     KNOWN_REGIONS, RESOURCE_CONTROLLER_URL, InstanceRecord, key_protect_endpoints)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import HsCryptoError, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._services import KEY_PROTECT, normalize_service
+from ansible_collections.ibm.hs_crypto.plugins.plugin_utils._connection import CONTROLLER_OPTIONS, connect, plugin_options
 
 TAGGING_URL = "https://tags.global-search-tagging.cloud.ibm.com"
 PAGE_SIZE = 100
 MAX_PAGES = 10000
 RESOURCE_GROUP_RE = re.compile(r"^[0-9a-f]{32}\Z")
 UNSAFE_HOSTNAME_RE = re.compile(r"[^A-Za-z0-9_.-]+")
-# The connection options of the doc fragment ibm.hs_crypto.controller.
-CONNECTION_OPTIONS = ("api_key", "iam_token", "iam_url", "resource_controller_url", "validate_certs", "ca_path", "timeout", "retries")
 # The options that choose the instances, and so the cache key (never a credential).
 SELECTION_OPTIONS = ("services", "regions", "resource_groups", "plans", "instance_names", "states", "tags", "resource_controller_url",
                      "tagging_url")
@@ -300,19 +299,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return [item.strip() for item in value]
 
     def _connection(self, selection):
-        """The module_utils client (one IAM token for the whole listing); ConfigurationError names the option."""
-        options = dict((name, self.get_option(name)) for name in CONNECTION_OPTIONS)
+        """The collection's client for controller plugins (plugin_utils/_connection.py over module_utils: one IAM token for the
+        whole listing); an option it refuses is named, before any request."""
+        options = plugin_options(self, CONTROLLER_OPTIONS)
         options["resource_controller_url"] = selection["resource_controller_url"]
         try:
-            return Connection(options)  # checks the options; sends nothing
+            return connect(options)  # checks the options; sends nothing
         except HsCryptoError as exc:
             raise AnsibleParserError(to_native(exc)) from None
 
     @staticmethod
     def _require_credentials(connection):
-        if not connection.options.get("api_key") and not connection.options.get("iam_token"):
+        """A way to sign in: an API key, a token, or a trusted profile (when the connection options have them)."""
+        if connection.auth_type is None:
             raise AnsibleParserError("api_key or iam_token is required (IBMCLOUD_API_KEY or IC_API_KEY in the environment, or api_key "
-                                     "in the inventory file, vault-encrypted)")
+                                     "in the inventory file, vault-encrypted), or a trusted profile where the options offer one")
 
     # -- requests -----------------------------------------------------------------------------------------
     def _get(self, connection, url, what):

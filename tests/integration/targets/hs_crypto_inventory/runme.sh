@@ -14,7 +14,7 @@ config="$("${here}/../setup_hs_crypto_emulator/files/integration_config.sh")"
 python="$(command -v python || command -v python3)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/hs-crypto-inventory.XXXXXX")"
 trap 'rm -rf "${work}"' EXIT
-fleet_size=105
+fleet_size=105  # and 3 more (prepare.py): 108, two pages of 100
 
 "${python}" "${here}/files/prepare.py" "${config}" "${work}/env" "${fleet_size}"
 set -a
@@ -69,12 +69,12 @@ if grep -rlF -e "${IBMCLOUD_API_KEY}" -e 'Bearer' -e 'access_token' -e 'eyJ' "${
     exit 1
 fi
 ansible-inventory -i "${work}/cached.hs_crypto.yml" --list --flush-cache > /dev/null
-read -r seq6 count kinds < <(since "${seq5}")
+read -r _seq count kinds < <(since "${seq5}")
 ((count == HSC_FLEET_SIZE + 3)) || { echo "--flush-cache sent ${count} requests" >&2; exit 1; }
 
 # --- 4. the main job over the inventory ---------------------------------------------------------
 run_provision() {
-    ansible-playbook ibm.hs_crypto.provision -i "${inventory}" -e hs_crypto_hosts=tag_env_prod "$@"
+    ansible-playbook ibm.hs_crypto.provision -i "${inventory}" -e hs_crypto_hosts=tag_env_prod
 }
 run_provision > "${work}/provision-1.log" 2>&1 || { tail -n 40 "${work}/provision-1.log" >&2; exit 1; }
 grep -E '^fleet-00[0-3] +:' "${work}/provision-1.log"

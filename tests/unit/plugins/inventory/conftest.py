@@ -63,3 +63,12 @@ def load_inventory(tmp_path):
             pass
         return inventory
     return load
+
+
+@pytest.fixture(autouse=True)
+def fresh_sessions():
+    """Each test signs in anew: the controller connections keep tokens per process (plugin_utils/_connection.py)."""
+    from ansible_collections.ibm.hs_crypto.plugins.plugin_utils._connection import clear_cache
+    clear_cache()
+    yield
+    clear_cache()

@@ -203,9 +203,10 @@ def test_cache_hit_sends_no_request_and_holds_no_secret(fleet, load_inventory, t
     tokens = [token for token in fleet.state.tokens.__dict__.values() if isinstance(token, str)]
     assert FLEET_API_KEY not in text and "Bearer" not in text and "access_token" not in text and "eyJ" not in text
     assert not any(token in text for token in tokens if len(token) > 20)
-    # --flush-cache (cache=False from ansible-inventory) lists again and refreshes the cache
+    # --flush-cache (cache=False from ansible-inventory) lists again (the process's token is reused) and refreshes the cache
     load_inventory(config, cache=False)
-    assert len(fleet.state.requests.entries()) == cold_requests
+    assert [path for _method, path in _requests(fleet) if path != "/v3/tags"] == ["/v2/resource_instances"] * 3
+    assert len(fleet.state.requests.entries()) == cold_requests - 1
 
 
 def test_cache_key_has_no_credentials(fleet, load_inventory, tmp_path, monkeypatch):

@@ -9,7 +9,6 @@ The default account's instances and identities are left as they are (other targe
 """
 
 import json
-import ssl
 import sys
 import urllib.parse
 import urllib.request
@@ -63,8 +62,8 @@ def main():
     call(f"{http_url}/_emulator/config", "POST", {
         "instances": instances,
         "api_keys": {FLEET_API_KEY: {"iam_id": "iam-ServiceId-inventory-fleet", "account_id": FLEET_ACCOUNT, "instances": list(instances)}}})
-    token = call(f"{http_url}/identity/token", "POST", form={"grant_type": "urn:ibm:params:oauth:grant-type:apikey",
-                                                              "apikey": FLEET_API_KEY})["access_token"]
+    grant = {"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": FLEET_API_KEY}
+    token = call(f"{http_url}/identity/token", "POST", form=grant)["access_token"]
     crns = dict((instance_id, f"crn:v1:bluemix:public:{spec.get('service', 'hs-crypto')}:{spec['region']}:a/{FLEET_ACCOUNT}:{instance_id}::")
                 for instance_id, spec in instances.items())
     auth = {"Authorization": f"Bearer {token}"}
