@@ -268,3 +268,17 @@ def test_a_next_url_to_another_host_is_not_followed(fleet, load_inventory):
     assert plugin._next_url("https://rc.example", "/v2/resource_instances?start=x") == "https://rc.example/v2/resource_instances?start=x"
     with pytest.raises(AnsibleError, match="another host"):
         plugin._next_url("https://rc.example", "https://evil.example/v2/resource_instances?start=x")
+
+
+def test_signs_in_with_a_trusted_profile(emu, load_inventory, tmp_path, monkeypatch):
+    """auth_type container: a compute-resource token exchanged for the profile's token, once for the whole listing."""
+    from hpcs_emulator.config import load_default_config  # pylint: disable=import-outside-toplevel
+    cr_file = tmp_path / "sa-token"
+    cr_file.write_text(load_default_config()["compute_resources"][0]["cr_token"] + "\n")
+    for name in ("IBMCLOUD_API_KEY", "IC_API_KEY", "CR_TOKEN_FILENAME", "IAM_PROFILE_ID", "IAM_PROFILE_NAME", "IAM_PROFILE_CRN"):
+        monkeypatch.delenv(name, raising=False)
+    inventory = load_inventory(_config(emu, auth_type="container", cr_token_file=str(cr_file),
+                                       iam_profile_id="Profile-9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"))
+    assert INSTANCE_A in _by_id(inventory)
+    assert _requests(emu) == [("POST", "/identity/token"), ("GET", "/v2/resource_instances")]
+    assert emu.state.requests.entries()[0]["grant_type"] == "urn:ibm:params:oauth:grant-type:cr-token"
