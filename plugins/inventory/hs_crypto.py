@@ -10,7 +10,7 @@ description:
   - Lists the Hyper Protect Crypto Services, Key Protect Standard, cross-region and Dedicated instances of the account of
     the identity signed in, through the IBM Cloud Resource Controller (C(GET /v2/resource_instances), every page), and
     makes one inventory host of each.
-  - The host variables are the input of the role M(ibm.hs_crypto.hs_crypto_instance) (C(hs_crypto_instance_id),
+  - The host variables are the input of the role P(ibm.hs_crypto.hs_crypto_instance#role) (C(hs_crypto_instance_id),
     C(hs_crypto_instance_region), C(hs_crypto_instance_service)), so C(ansible-playbook ibm.hs_crypto.provision) runs over
     this inventory unchanged; plus what the Resource Controller tells of the instance (see the Host variables section of
     the collection's inventory guide).
