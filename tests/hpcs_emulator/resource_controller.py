@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
 import uuid
+import weakref
 from urllib.parse import unquote
 
 from flask import Blueprint, jsonify, request
@@ -31,6 +33,28 @@ DEFAULT_STATES = ('active', 'provisioning')
 FILTERS = ('guid', 'name', 'resource_group_id', 'resource_id', 'resource_plan_id', 'type', 'sub_type', 'state',
            'updated_from', 'updated_to')
 CREATED_AT = '2026-01-05T09:00:00.000Z'
+
+
+_STATES = weakref.WeakKeyDictionary()  # EmulatorState -> {guid: Resource Controller state other than active}
+_STATES_LOCK = threading.Lock()
+
+
+def set_instance_state(state, instance_id: str, value: str) -> None:
+    """Make the Resource Controller report ``value`` as the state of a configured instance (tests: an instance being
+    provisioned, or reclaimed); ``active`` restores the default. Kept, like the configuration, across a reset."""
+    if value not in STATES:
+        raise ValueError(f'state must be one of {", ".join(STATES)}')
+    with _STATES_LOCK:
+        states = _STATES.setdefault(state, {})
+        if value == 'active':
+            states.pop(instance_id.lower(), None)
+        else:
+            states[instance_id.lower()] = value
+
+
+def instance_state(state, instance_id: str) -> str:
+    with _STATES_LOCK:
+        return _STATES.get(state, {}).get(instance_id.lower(), 'active')
 
 
 class RcError(Exception):
@@ -114,7 +138,7 @@ def instance_record(state, instance_id: str) -> dict:
         'parameters': parameters,
         'allow_cleanup': False,
         'crn': crn,
-        'state': 'active',
+        'state': instance_state(state, guid),
         'type': 'service_instance',
         'sub_type': spec['service'],
         'resource_id': SERVICE_IDS[spec['service']],

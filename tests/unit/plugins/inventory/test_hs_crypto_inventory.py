@@ -13,7 +13,7 @@ from ansible.errors import AnsibleError
 
 from ansible_collections.ibm.hs_crypto.plugins.inventory.hs_crypto import hostnames, sanitize_hostname
 
-from hpcs_emulator import tagging
+from hpcs_emulator import resource_controller, tagging
 from hpcs_emulator.testing import ALICE_API_KEY, INSTANCE_A, KP_DEDICATED, KP_STANDARD, KP_XR
 
 FLEET_ACCOUNT = "f1ee7f1ee7f1ee7f1ee7f1ee7f1ee7aa"
@@ -130,6 +130,22 @@ def test_one_listing_per_state(fleet, load_inventory):
     assert not inventory.hosts
     queries = sorted(entry["query"] for entry in fleet.state.requests.entries() if entry["path"] == "/v2/resource_instances")
     assert queries == ["type=service_instance&state=inactive&limit=100", "type=service_instance&state=removed&limit=100"]
+
+
+def test_states_choose_the_instances(fleet, load_inventory):
+    reclaimed, provisioning = _guid(3), _guid(4)
+    resource_controller.set_instance_state(fleet.state, reclaimed, "pending_reclamation")
+    resource_controller.set_instance_state(fleet.state, provisioning, "provisioning")
+    try:
+        active = _by_id(load_inventory(_config(fleet)))
+        assert reclaimed not in active and provisioning not in active and len(active) == FLEET_SIZE + 1
+        chosen = _by_id(load_inventory(_config(fleet, states=["pending_reclamation", "provisioning"])))
+        assert sorted(chosen) == sorted([reclaimed, provisioning])
+        assert chosen[reclaimed].vars["hs_crypto_instance_state"] == "pending_reclamation"
+        assert chosen[provisioning].vars["hs_crypto_instance_state"] == "provisioning"
+    finally:
+        resource_controller.set_instance_state(fleet.state, reclaimed, "active")
+        resource_controller.set_instance_state(fleet.state, provisioning, "active")
 
 
 def test_colliding_names_both_get_the_guid_prefix(fleet, load_inventory):
