@@ -143,12 +143,12 @@ EXAMPLES = r"""
     hs_crypto_instance_id: "{{ hpcs_instance_id }}"
     hs_crypto_region: us-south
     hs_crypto_api_key: "{{ ibmcloud_api_key }}"
-    payments: "{{ lookup('ibm.hs_crypto.hs_crypto_key_info', 'Payments root key') }}"
+    payments_root: "{{ lookup('ibm.hs_crypto.hs_crypto_key_info', 'Payments root key') }}"
   ansible.builtin.assert:
     that:
-      - payments.state == 'active'
-      - payments.type == 'root'
-      - (payments.crn | ibm.hs_crypto.hs_crypto_crn).resource == payments.id
+      - payments_root.state == 'active'
+      - payments_root.type == 'root'
+      - (payments_root.crn | ibm.hs_crypto.hs_crypto_crn).resource == payments_root.id
 """
 
 RETURN = r"""

@@ -5,9 +5,9 @@
 
 Usage: python generate.py SCENARIOS_DIR WORK_DIR
 
-Every module (and filter plugin) of ibm.hs_crypto, as ``ansible-doc`` lists and shows them from the collection
+Every module (and filter and lookup plugin) of ibm.hs_crypto, as ``ansible-doc`` lists and shows them from the collection
 Ansible is pointed at, gets its EXAMPLES text written to ``WORK_DIR/examples/<name>.yml`` unchanged, and
-``SCENARIOS_DIR/<name>.yml`` says what the examples assume and what they must achieve:
+``SCENARIOS_DIR/<name>.yml`` (``<name>_lookup.yml`` for a lookup) says what the examples assume and what they must achieve:
 
 ``vars``     values for the examples' placeholder variables (``legacy_secret_b64``, ...); ``hpcs_instance_id`` and
              ``ibmcloud_api_key`` are set for every module.
@@ -36,7 +36,9 @@ import yaml
 __metaclass__ = type
 
 COLLECTION = 'ibm.hs_crypto'
-PLUGIN_TYPES = ('module', 'filter')
+PLUGIN_TYPES = ('module', 'filter', 'lookup')
+# Plugin types whose scenario is named <name>_<type> (a lookup may share its name with a module: hs_crypto_key_info).
+SUFFIXED_TYPES = ('lookup',)
 
 # The connection of the prepare and verify tasks (not of the examples).
 CONNECTION = {
@@ -52,6 +54,11 @@ COMMON_VARS = {
     'hpcs_instance_id': '{{ hs_crypto_instance_id }}',
     'ibmcloud_api_key': '{{ hs_crypto_api_key }}',
     'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+    # What the play's environment is to the modules, these variables are to the lookups (which run on the controller
+    # and read neither the environment keyword nor module_defaults): IAM and the broker of the emulator.
+    'hs_crypto_iam_url': '{{ hs_crypto_emulator_url }}',
+    'hs_crypto_broker_url': '{{ hs_crypto_emulator_url }}',
+    'hs_crypto_resource_controller_url': '{{ hs_crypto_emulator_url }}',
 }
 
 # The environment the examples run in: what a user on IBM Cloud would not need, since the defaults are IBM Cloud's.
@@ -71,13 +78,15 @@ def ansible_doc(plugin_type, *args):
 
 
 def read_examples():
-    """Plugin name -> its EXAMPLES text, for every module (and filter plugin) of the collection."""
+    """Plugin name -> its EXAMPLES text, for every module, filter and lookup plugin of the collection (a lookup's name
+    gets ``_lookup`` appended)."""
     examples = {}
 
     for plugin_type in PLUGIN_TYPES:
         names = sorted(ansible_doc(plugin_type, '--list', COLLECTION))
         docs = ansible_doc(plugin_type, *names) if names else {}
-        examples.update((name.split('.')[-1], docs[name].get('examples') or '') for name in names)
+        suffix = f'_{plugin_type}' if plugin_type in SUFFIXED_TYPES else ''
+        examples.update((name.split('.')[-1] + suffix, docs[name].get('examples') or '') for name in names)
 
     return examples
 
