@@ -74,7 +74,9 @@ def test_the_result_is_the_modules_metadata_and_never_key_material(hsc, lookup):
 
 def test_a_token_near_its_expiry_is_renewed(hsc, keys, lookup):
     lookup(["payments-root"], **connection(hsc))
-    [session] = controller._SESSIONS.values()  # pylint: disable=protected-access
+    sessions = list(controller._SESSIONS.values())  # pylint: disable=protected-access
+    assert len(sessions) == 1
+    session = sessions[0]
     session.tokens._clock = lambda: time.time() + 7 * 24 * 3600  # pylint: disable=protected-access
     mark = hsc.mark()
     lookup(["payments-root"], **connection(hsc))
@@ -91,7 +93,7 @@ def test_another_credential_gets_its_own_token_and_no_secret_is_a_cache_key(hsc,
 
 
 def test_a_name_several_live_keys_have_is_an_error_listing_their_ids(hsc, lookup):
-    twins = [hsc.make_key(name="twin root") for _ in range(2)]
+    twins = [hsc.make_key(name="twin root"), hsc.make_key(name="twin root")]
     with pytest.raises(AnsibleError) as caught:
         lookup(["twin root"], **connection(hsc))
     message = str(caught.value)
