@@ -72,6 +72,22 @@ ansible-inventory -i "${work}/cached.hs_crypto.yml" --list --flush-cache > /dev/
 read -r _seq count kinds < <(since "${seq5}")
 ((count == HSC_FLEET_SIZE + 3)) || { echo "--flush-cache sent ${count} requests" >&2; exit 1; }
 
+# the API key as a vault-encrypted value in the inventory file, none in the environment
+printf 'inventory-target-vault-password\n' > "${work}/vault-password"
+{
+    sed '/^tags: true/d' "${inventory}"
+    ansible-vault encrypt_string --vault-password-file "${work}/vault-password" --name api_key "${IBMCLOUD_API_KEY}" 2>/dev/null
+} > "${work}/vaulted.hs_crypto.yml"
+env -u IBMCLOUD_API_KEY ansible-inventory -i "${work}/vaulted.hs_crypto.yml" --vault-password-file "${work}/vault-password" --list \
+    > "${work}/vaulted.json"
+"${python}" -c 'import json, sys; assert len(json.load(open(sys.argv[1]))["_meta"]["hostvars"]) == int(sys.argv[2])' \
+    "${work}/vaulted.json" "${HSC_FLEET_SIZE}"
+if grep -qF "${IBMCLOUD_API_KEY}" "${work}/vaulted.json"; then
+    echo "the API key in the inventory" >&2
+    exit 1
+fi
+echo "vault-encrypted api_key: ${HSC_FLEET_SIZE} hosts"
+
 # --- 4. the main job over the inventory ---------------------------------------------------------
 run_provision() {
     ansible-playbook ibm.hs_crypto.provision -i "${inventory}" -e hs_crypto_hosts=tag_env_prod

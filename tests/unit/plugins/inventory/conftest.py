@@ -48,7 +48,7 @@ def emu(emulator):
 def load_inventory(tmp_path):
     """``load_inventory(config_text, name='test.hs_crypto.yml', cache=True)`` -> InventoryData, as ansible-inventory parses
     the file (the plugin's verify_file first)."""
-    def load(text, name="test.hs_crypto.yml", cache=True):
+    def load(text, name="test.hs_crypto.yml", cache=True, loader=None):
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         plugin = inventory_loader.get("ibm.hs_crypto.hs_crypto")
@@ -56,7 +56,7 @@ def load_inventory(tmp_path):
         inventory = InventoryData()
         if not plugin.verify_file(str(path)):
             raise ValueError(f"verify_file refused {name}")
-        plugin.parse(inventory, DataLoader(), str(path), cache=cache)
+        plugin.parse(inventory, loader or DataLoader(), str(path), cache=cache)
         try:  # as InventoryManager does after parse
             plugin.update_cache_if_changed()
         except AttributeError:  # no cache configured

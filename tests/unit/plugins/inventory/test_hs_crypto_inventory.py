@@ -298,3 +298,27 @@ def test_signs_in_with_a_trusted_profile(emu, load_inventory, tmp_path, monkeypa
     assert INSTANCE_A in _by_id(inventory)
     assert _requests(emu) == [("POST", "/identity/token"), ("GET", "/v2/resource_instances")]
     assert emu.state.requests.entries()[0]["grant_type"] == "urn:ibm:params:oauth:grant-type:cr-token"
+
+
+def test_api_key_from_a_vault_encrypted_value(fleet, load_inventory, monkeypatch, tmp_path):
+    """api_key: !vault | ... in the inventory file, decrypted with the run's vault secret; never in the cache."""
+    from ansible.parsing.dataloader import DataLoader  # pylint: disable=import-outside-toplevel
+    from ansible.parsing.vault import VaultLib, VaultSecret  # pylint: disable=import-outside-toplevel
+    monkeypatch.delenv("IBMCLOUD_API_KEY")
+    secrets = [("default", VaultSecret(b"inventory-test-vault-password"))]
+    encrypted = VaultLib(secrets).encrypt(FLEET_API_KEY).decode()
+    loader = DataLoader()
+    loader.set_vault_secrets(secrets)
+    try:  # ansible-core >= 2.19 decrypts through the process's vault secrets context (ansible-inventory sets it up)
+        from ansible.parsing.vault import VaultSecretsContext  # pylint: disable=import-outside-toplevel
+        monkeypatch.setattr(VaultSecretsContext, "_current", VaultSecretsContext(secrets))
+    except ImportError:
+        pass
+    cache_dir = tmp_path / "cache"
+    text = _config(fleet, cache=True, cache_plugin="ansible.builtin.jsonfile", cache_connection=str(cache_dir), instance_names=["fleet-00?"])
+    text += "api_key: !vault |\n" + "".join(f"  {line}\n" for line in encrypted.splitlines())
+    inventory = load_inventory(text, loader=loader)
+    assert len(inventory.hosts) == 10
+    assert fleet.state.requests.entries()[0]["path"] == "/identity/token"
+    cached = "".join(path.read_text(encoding="utf-8") for path in cache_dir.iterdir())
+    assert FLEET_API_KEY not in cached and "ANSIBLE_VAULT" not in cached
