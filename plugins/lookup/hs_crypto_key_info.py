@@ -22,7 +22,9 @@ description:
   - The IAM token and the discovered endpoint are kept in the memory of the process and reused by every term of a call
     and by later lookups in that process with the same sign-in (keyed by the IAM URL and a hash of the credential);
     the token is renewed before it expires and is never written to disk. Ansible runs lookups in the worker process it
-    forks for each task and host, so the reuse covers the lookups of one task for one host - each task asks IAM once.
+    forks for each task and host, so the reuse covers the lookups of one task for one host - each task asks IAM once
+    (none when the ibm.hs_crypto.hs_crypto inventory signed in with the same credential and settings before the workers
+    were forked - they inherit its token, never its connections).
     To reuse one token across a whole play, get it once with M(ibm.hs_crypto.hs_crypto_iam_token) and give it as
     O(iam_token) (or the C(hs_crypto_iam_token) variable).
 author:

@@ -18,8 +18,10 @@ process with the same sign-in:
 - one discovery per instance (and route) for that sign-in.
 
 Ansible runs lookups in the worker process it forks for each task and host, so the cache serves every term of a
-lookup and every lookup templated in one task for one host; a new task starts from an empty cache (one token request).
-An inventory plugin runs in the main process: one token for the whole listing.
+lookup and every lookup templated in one task for one host; what a worker caches dies with it, and the next task asks
+IAM again. An inventory plugin runs in the main process (one token for the whole listing), before the workers are
+forked: they inherit its token (with the same sign-in), never its HTTP connections (a ``Session`` is used only by the
+process that made it).
 """
 
 import hashlib
@@ -45,11 +47,25 @@ _ENDPOINTS = {}  # (session key, route, service url, instance guid, service, reg
 
 
 class Session:
-    """A transport and the token provider that uses it, shared by the connections of one sign-in."""
+    """A transport and the token provider that uses it, shared by the connections of one sign-in in one process.
+
+    ``pid`` is the process that made it: a worker Ansible forks inherits the dictionary, but must not share the
+    parent's HTTP connections (its pooled sockets); it keeps the parent's token and opens its own connections.
+    """
 
     def __init__(self, transport, tokens):
         self.transport = transport
         self.tokens = tokens
+        self.pid = os.getpid()
+
+    @property
+    def ours(self):
+        return self.pid == os.getpid()
+
+    @property
+    def token(self):
+        """The latest access token of the session (None before the first request)."""
+        return self.tokens.seen[-1] if self.tokens.seen else None
 
 
 def clear_cache():
@@ -82,18 +98,26 @@ class ControllerConnection(Connection):
     def transport(self):
         if self._transport is None:
             session = _SESSIONS.get(self.session_key)
-            self._transport = session.transport if session is not None else Connection.transport.fget(self)
+            self._transport = session.transport if session is not None and session.ours else Connection.transport.fget(self)
         return self._transport
 
     @property
     def tokens(self):
         if self._tokens is None:
             session = _SESSIONS.get(self.session_key)
-            if session is not None:
+            if session is not None and session.ours:
                 self._transport = session.transport
                 self._tokens = session.tokens
                 self.cache_hits["token"] = True
             else:
+                inherited = session.token if session is not None else None
+                if inherited:
+                    # A forked worker: the parent's token (renewed as usual when it nears its expiry), new connections.
+                    self.options["iam_token"] = inherited
+                    self.redact.add(inherited)
+                    self.cache_hits["token"] = True
+                    if self._transport is session.transport:
+                        self._transport = None
                 self._tokens = Connection.tokens.fget(self)
                 _SESSIONS[self.session_key] = Session(self.transport, self._tokens)
         return self._tokens

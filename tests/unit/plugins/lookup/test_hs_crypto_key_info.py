@@ -200,3 +200,15 @@ def test_there_is_no_option_for_key_material():
     options = option_definitions()
     assert "api_key" in options and "on_missing" in options  # the fragment's options and the lookup's own
     assert not [name for name in options if "payload" in name or "material" in name]
+
+
+def test_a_forked_worker_keeps_the_parents_token_but_not_its_connections(hsc, keys, lookup, monkeypatch):
+    lookup(["payments-root"], **connection(hsc))
+    [parent] = list(controller._SESSIONS.values())  # pylint: disable=protected-access,unbalanced-dict-unpacking
+    monkeypatch.setattr(controller.os, "getpid", lambda: parent.pid + 1)  # as in a worker Ansible forked
+    mark = hsc.mark()
+    lookup(["payments-root"], **connection(hsc))
+    assert "iam" not in by_service(hsc, mark)
+    [child] = list(controller._SESSIONS.values())  # pylint: disable=protected-access,unbalanced-dict-unpacking
+    assert child.transport is not parent.transport and child.transport.session is not parent.transport.session
+    assert child.token == parent.token
