@@ -19,7 +19,7 @@ description:
     null when only the HPCS broker knows them), C(hs_crypto_instance_plan) (V(dedicated), V(tiered-pricing) or the plan id
     when the collection does not know its name), C(hs_crypto_instance_plan_id), C(hs_crypto_instance_resource_group_id),
     C(hs_crypto_instance_crn), C(hs_crypto_instance_state), C(hs_crypto_instance_name), C(hs_crypto_instance_tags) (with
-    O(tags=true)), C(ansible_connection=local); and, with O(endpoint_type), C(hs_crypto_instance_endpoint_type) and
+    O(read_tags=true)), C(ansible_connection=local); and, with O(endpoint_type), C(hs_crypto_instance_endpoint_type) and
     C(hs_crypto_instance_endpoint)."
   - "Host names: the instance name with every character other than letters, digits, C(_), C(.) and C(-) replaced by
     C(-) (runs of them by one), without leading or trailing C(-) or C(.) (the GUID when nothing is left). When two or
@@ -27,7 +27,7 @@ description:
     instance keeps the plain name and the result does not depend on the order of the listing; if that still collides,
     C(<name>-<GUID>)."
   - "Requests: one IAM token for the whole listing, one request per page of 100 instances per state and resource group
-    listed, and with O(tags=true) one Global Tagging request per instance. With the cache on, a cache hit sends none."
+    listed, and with O(read_tags=true) one Global Tagging request per instance. With the cache on, a cache hit sends none."
   - Every option is checked before the first request; a bad one fails naming the option and the rule.
   - The inventory file's name must end in C(hs_crypto.yml) or C(hs_crypto.yaml).
 author:
@@ -83,7 +83,7 @@ options:
     elements: str
     choices: [active, inactive, failed, pending_reclamation, provisioning, pre_provisioning, removed]
     default: [active]
-  tags:
+  read_tags:
     description:
       - "Whether to read each instance's user tags from IBM Cloud Global Tagging (C(GET /v3/tags?attached_to=<CRN>&providers=ghost)),
         one request per instance, into C(hs_crypto_instance_tags), so that O(keyed_groups) can make groups of them
@@ -92,7 +92,7 @@ options:
     default: false
   tagging_url:
     description:
-      - Base URL of IBM Cloud Global Tagging, used with O(tags=true).
+      - Base URL of IBM Cloud Global Tagging, used with O(read_tags=true).
       - If not set, V(https://tags.global-search-tagging.cloud.ibm.com).
     type: str
     env:
@@ -122,7 +122,7 @@ EXAMPLES = r"""
 # inventory/prod.hs_crypto.yml: every active HPCS and Key Protect instance of the account, grouped by service, region and
 # tag; the API key comes from IBMCLOUD_API_KEY (or a vault-encrypted api_key here).
 plugin: ibm.hs_crypto.hs_crypto
-tags: true
+read_tags: true
 keyed_groups:
   - key: hs_crypto_instance_service
     prefix: service
@@ -173,9 +173,6 @@ PAGE_SIZE = 100
 MAX_PAGES = 10000
 RESOURCE_GROUP_RE = re.compile(r"^[0-9a-f]{32}\Z")
 UNSAFE_HOSTNAME_RE = re.compile(r"[^A-Za-z0-9_.-]+")
-# The options that choose the instances, and so the cache key (never a credential).
-SELECTION_OPTIONS = ("services", "regions", "resource_groups", "plans", "instance_names", "states", "tags", "resource_controller_url",
-                     "tagging_url")
 
 
 def sanitize_hostname(name, guid):
@@ -282,7 +279,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError(f"states must be a non-empty list of {', '.join(allowed)}"
                                      + (f" (got {shown(bad[0])})" if bad else ""))
         selection["states"] = sorted(set(states))
-        selection["tags"] = bool(self.get_option("tags"))
+        selection["read_tags"] = bool(self.get_option("read_tags"))
         for option, default in (("resource_controller_url", RESOURCE_CONTROLLER_URL), ("tagging_url", TAGGING_URL)):
             try:
                 selection[option] = check_url(self.get_option(option) or default, option)
@@ -362,7 +359,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     next_url = body.get("next_url")
                     url = self._next_url(rc_url, next_url) if isinstance(next_url, str) and next_url else None
         instances = [found[guid] for guid in sorted(found)]
-        if selection["tags"]:
+        if selection["read_tags"]:
             for item in instances:
                 item["tags"] = self._tags(connection, selection["tagging_url"], item)
         return instances

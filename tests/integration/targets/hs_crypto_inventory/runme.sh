@@ -22,7 +22,7 @@ set -a
 source "${work}/env"
 set +a
 export ANSIBLE_INVENTORY_UNPARSED_FAILED=true ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true
-inventory="${here}/files/inventory/fleet.hs_crypto.yml"
+inventory="${here}/files/estate/fleet.hs_crypto.yml"
 
 since() { "${python}" "${here}/files/requests_since.py" "${HSC_EMULATOR_HTTP_URL}" "$1"; }
 seq0="$(since 0 | cut -d' ' -f1)"
@@ -43,7 +43,7 @@ expected="{\"GET /v2/resource_instances\":2,\"GET /v3/tags\":${HSC_FLEET_SIZE},\
 echo "REQUESTS cold, ${HSC_FLEET_SIZE} instances with tags: ${count} ${kinds}"
 
 # without tags: a token and one request per page
-sed '/^tags: true/d' "${inventory}" > "${work}/notags.hs_crypto.yml"
+sed '/^read_tags: true/d' "${inventory}" > "${work}/notags.hs_crypto.yml"
 ansible-inventory -i "${work}/notags.hs_crypto.yml" --list > /dev/null
 read -r seq3 count kinds < <(since "${seq2}")
 [[ "${kinds}" == '{"GET /v2/resource_instances":2,"POST /identity/token":1}' ]] || { echo "sent ${kinds}" >&2; exit 1; }
@@ -75,7 +75,7 @@ read -r _seq count kinds < <(since "${seq5}")
 # the API key as a vault-encrypted value in the inventory file, none in the environment
 printf 'inventory-target-vault-password\n' > "${work}/vault-password"
 {
-    sed '/^tags: true/d' "${inventory}"
+    sed '/^read_tags: true/d' "${inventory}"
     ansible-vault encrypt_string --vault-password-file "${work}/vault-password" --name api_key "${IBMCLOUD_API_KEY}" 2>/dev/null
 } > "${work}/vaulted.hs_crypto.yml"
 env -u IBMCLOUD_API_KEY ansible-inventory -i "${work}/vaulted.hs_crypto.yml" --vault-password-file "${work}/vault-password" --list \

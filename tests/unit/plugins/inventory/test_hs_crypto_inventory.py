@@ -176,7 +176,7 @@ def test_hostnames_rule_is_order_independent():
 def test_tags_become_groups(fleet, load_inventory):
     tagging.set_tags(fleet.state, fleet.state.config.instance_crn(_guid(1)), ["env:prod", "team:pay"])
     tagging.set_tags(fleet.state, fleet.state.config.instance_crn(_guid(2)), ["env:dev"])
-    config = _config(fleet, tags=True, instance_names=["fleet-00?"],
+    config = _config(fleet, read_tags=True, instance_names=["fleet-00?"],
                      keyed_groups=[{"key": "hs_crypto_instance_service", "prefix": "service"},
                                    {"key": "hs_crypto_instance_region", "prefix": "region"},
                                    {"key": "hs_crypto_instance_tags", "prefix": "tag"}],
@@ -204,7 +204,7 @@ def test_strict_fails_on_an_undefined_variable(fleet, load_inventory):
 
 def test_cache_hit_sends_no_request_and_holds_no_secret(fleet, load_inventory, tmp_path):
     cache_dir = tmp_path / "cache"
-    config = _config(fleet, tags=True, cache=True, cache_plugin="ansible.builtin.jsonfile", cache_connection=str(cache_dir),
+    config = _config(fleet, read_tags=True, cache=True, cache_plugin="ansible.builtin.jsonfile", cache_connection=str(cache_dir),
                      cache_timeout=3600)
     cold = load_inventory(config)
     cold_requests = len(fleet.state.requests.entries())
