@@ -155,10 +155,8 @@ class ComputeResourceGrant:
     name = "container"
 
     def __init__(self, cr_token_file=None, profile_id=None, profile_name=None, profile_crn=None, exists=None, reader=None):
-        if not (profile_id or profile_name or profile_crn):
-            raise ConfigurationError(
-                "A trusted profile is required to sign in with a compute-resource token: set iam_profile_id, iam_profile_name or "
-                "iam_profile_crn (environment IAM_PROFILE_ID, IAM_PROFILE_NAME or IAM_PROFILE_CRN)")
+        # The profile is checked when a token is asked for (before any request), not here: a check of each option on its
+        # own (the role's hs_crypto_check) must not find auth_type=container wrong because the profile is another option.
         self.cr_token_file = cr_token_file
         self.profile = {"profile_id": profile_id, "profile_name": profile_name, "profile_crn": profile_crn}
         self._exists = exists or os.path.isfile
@@ -179,7 +177,14 @@ class ComputeResourceGrant:
     def secrets(self):
         return [self.last_cr_token] if self.last_cr_token else []
 
+    def check(self):
+        if not any(self.profile.values()):
+            raise ConfigurationError(
+                "A trusted profile is required to sign in with a compute-resource token: set iam_profile_id, iam_profile_name or "
+                "iam_profile_crn (environment IAM_PROFILE_ID, IAM_PROFILE_NAME or IAM_PROFILE_CRN)")
+
     def request_token(self, provider):
+        self.check()
         cr_token = self._read(self.token_file())
         self.last_cr_token = cr_token
         provider.redact.add(cr_token)
