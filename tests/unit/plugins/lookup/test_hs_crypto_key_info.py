@@ -212,3 +212,20 @@ def test_a_forked_worker_keeps_the_parents_token_but_not_its_connections(hsc, ke
     [child] = list(controller._SESSIONS.values())  # pylint: disable=protected-access,unbalanced-dict-unpacking
     assert child.transport is not parent.transport and child.transport.session is not parent.transport.session
     assert child.token == parent.token
+
+
+def test_a_key_protect_key_crn_finds_its_instance_through_the_resource_controller(hsc, lookup):
+    kp_standard = "5d1c7b2a-9e8f-4a3b-8c6d-2e1f0a9b8c7d"
+    media = "application/vnd.ibm.kms.key+json"
+    body = {"metadata": {"collectionType": media, "collectionTotal": 1},
+            "resources": [{"type": media, "name": "kp root", "aliases": ["kp-root"], "extractable": False}]}
+    response = hsc.kms("POST", "keys", json=body, headers={"Bluemix-Instance": kp_standard})
+    assert response.status_code == 201, response.text
+    created = response.json()["resources"][0]
+    assert ":kms:" in created["crn"]
+    options = connection(hsc, resource_controller_url=hsc.url)
+    del options["instance_id"], options["broker_url"]
+    mark = hsc.mark()
+    [found] = lookup([created["crn"]], **options)
+    assert found["id"] == created["id"] and found["aliases"] == ["kp-root"]
+    assert by_service(hsc, mark) == {"iam": 1, "rc": 1, "kms": 1}
