@@ -238,6 +238,7 @@ class Term:
         if not isinstance(value, str) or not value.strip():
             raise ConfigurationError(f"{option} must be a key alias, id, CRN or name (a non-empty string)")
         self.value = value
+        self.crn = None
         self.key_id = None
         self.alias = None
         self.name = None
@@ -258,6 +259,14 @@ class Term:
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
+        known = C.config.get_configuration_definitions(self.plugin_type, self._load_name)
+        unknown = sorted(set(kwargs) - set(known))
+        if unknown:
+            # Ansible would ignore them: a misspelt on_missing or instance_id must not go unnoticed.
+            message = f"{NAME}: unknown option(s) {', '.join(unknown)}; the options are {', '.join(sorted(n for n in known if n != '_terms'))}"
+            if any(word in name for name in unknown for word in ("payload", "material", "secret")):
+                message += ". The lookup never returns key material"
+            raise AnsibleLookupError(message)
         self.set_options(var_options=self._option_variables(variables), direct=kwargs)
         secrets = [kwargs.get("api_key"), kwargs.get("iam_token")]
         try:

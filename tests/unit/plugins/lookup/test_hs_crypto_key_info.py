@@ -229,3 +229,15 @@ def test_a_key_protect_key_crn_finds_its_instance_through_the_resource_controlle
     [found] = lookup([created["crn"]], **options)
     assert found["id"] == created["id"] and found["aliases"] == ["kp-root"]
     assert by_service(hsc, mark) == {"iam": 1, "rc": 1, "kms": 1}
+
+
+@pytest.mark.parametrize("option, message", [
+    ("on_mising", "unknown option(s) on_mising; the options are "),
+    ("payload", "The lookup never returns key material"),
+])
+def test_an_unknown_option_fails_before_any_request(hsc, lookup, option, message):
+    mark = hsc.mark()
+    with pytest.raises(AnsibleError) as caught:
+        lookup(["payments-root"], **dict(connection(hsc), **{option: True}))
+    assert message in str(caught.value) and "on_missing" in str(caught.value)
+    assert hsc.requests_since(mark, service=None) == []
