@@ -5,7 +5,7 @@
 #    the requests: one token, one request per page, one tag read per instance;
 # 3. the cache: a second listing sends no request, and the cache holds no credential;
 # 4. ibm.hs_crypto.provision over that inventory (keys declared in group_vars of the plugin's groups) converges, and a
-#    re-run changes nothing;
+#    re-run changes nothing; the audit (--check --diff) and the report playbook of the guide run over it;
 # 5. the plugin's EXAMPLES, as written.
 set -eu -o pipefail
 
@@ -105,6 +105,19 @@ if grep -E '^fleet-00[0-3] +:' "${work}/provision-2.log" | grep -vqE 'changed=0 
     echo "the re-run changed something" >&2
     exit 1
 fi
+# the audit (check mode, diff) and the report playbook of the guide, over the same inventory
+ansible-playbook ibm.hs_crypto.provision -i "${inventory}" -e hs_crypto_hosts=tag_env_prod --check --diff > "${work}/audit.log" 2>&1 \
+    || { tail -n 40 "${work}/audit.log" >&2; exit 1; }
+if grep -E '^fleet-00[0-3] +:' "${work}/audit.log" | grep -vqE 'changed=0 .*failed=0'; then
+    echo "check mode predicts a change after convergence" >&2
+    exit 1
+fi
+grep -qE 'fleet-001: 3 key\(s\) declared, check mode, nothing was changed: would create 0' "${work}/audit.log"
+ansible-playbook "${here}/files/report.yml" -i "${inventory}" --limit tag_env_prod > "${work}/report.log" 2>&1 \
+    || { tail -n 40 "${work}/report.log" >&2; exit 1; }
+reported="$(grep -c '"inventory-prod-root"' "${work}/report.log" || true)"
+((reported == 4)) || { echo "the report listed inventory-prod-root ${reported} times, expected 4" >&2; exit 1; }
+echo "audit and report over the inventory: ok"
 
 # --- 5. the plugin's EXAMPLES as written --------------------------------------------------------------
 ansible-doc -t inventory ibm.hs_crypto.hs_crypto --json > "${work}/doc.json"
