@@ -16,9 +16,9 @@ description:
   - One or several terms per call; all are checked before the first request, and they share one IAM token and one
     endpoint discovery.
   - B(Never key material.) The lookup has no option that returns a standard key's payload, and its results hold none
-    (the service's C(payload) is dropped, as in every module's results). To read a standard key's payload use the
-    M(ibm.hs_crypto.hs_crypto_key_wrap) module's O(ibm.hs_crypto.hs_crypto_key_wrap#module:action=unwrap) or the service's
-    own tools, where the secrets rules of the modules apply.
+    (the service's C(payload) is dropped, as in every module's results); an option such as C(payload) is refused. Reading
+    key material is out of the lookup's scope - a template is rendered, shown in diffs and written to files, where
+    secrets do not belong.
   - The IAM token and the discovered endpoint are kept in the memory of the process and reused by every term of a call
     and by later lookups in that process with the same sign-in (keyed by the IAM URL and a hash of the credential);
     the token is renewed before it expires and is never written to disk. Ansible runs lookups in the worker process it
@@ -118,7 +118,7 @@ extends_documentation_fragment:
 notes:
   - Lookups run on the controller - the connection options come from the lookup's arguments, the variables named above,
     or the controller's environment; the play's C(environment) keyword and C(module_defaults) do not reach them.
-  - Use C(query) (or O(ansible.builtin.lookup#lookup:wantlist=true)) to always get a list, one entry per term found.
+  - Use C(query) (or C(wantlist=true)) to always get a list, one entry per term found.
 seealso:
   - module: ibm.hs_crypto.hs_crypto_key_info
     description: Lists and filters keys, with their policies, versions and registrations.
