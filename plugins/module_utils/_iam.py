@@ -21,7 +21,7 @@ import json
 import os
 import time
 
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, IamError, Redactor
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, IamError, Redactor, TransportError
 
 DEFAULT_IAM_URL = "https://iam.cloud.ibm.com"
 TOKEN_PATH = "/identity/token"
@@ -259,8 +259,14 @@ class VpcInstanceGrant:
 
     def _call(self, provider, method, url, headers, body, what):
         provider.requests_made += 1
-        response = provider.transport.send(method, url, headers=headers, params={"version": self.version}, json_body=body,
-                                           idempotent=True)
+        try:
+            response = provider.transport.send(method, url, headers=headers, params={"version": self.version}, json_body=body,
+                                               idempotent=True)
+        except TransportError as exc:
+            raise TransportError(
+                f"{exc.message}. The VPC instance metadata service ({self.metadata_url}) answers only on a VPC virtual server whose "
+                "metadata service is enabled (auth_type=vpc); elsewhere use auth_type=container or an API key",
+                method=method, url=url, correlation_id=exc.correlation_id) from None
         answer = response.json()
         if not response.ok:
             code = message = None

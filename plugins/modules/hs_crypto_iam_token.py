@@ -28,7 +28,8 @@ attributes:
     support: N/A
     details: This module changes nothing.
 notes:
-  - O(api_key) or a trusted profile is required (a token alone cannot be renewed). The instance and endpoint options are accepted, so that C(module_defaults) for the action
+  - O(api_key) or a trusted profile is required (a token alone cannot be renewed). The instance and endpoint options are
+    accepted, so that C(module_defaults) for the action
     group fit this module, but they are not used.
   - The token is valid for the lifetime IAM gives it, one hour on IBM Cloud.
 seealso:

@@ -89,7 +89,8 @@ def test_a_profile_without_access_gets_a_token_but_no_keys(emu):
     assert keys.status_code in (401, 403)
 
 
-def _identity(emu, path, version, headers=FLAVOR, body=None):
+def _identity(emu, path, version, headers=None, body=None):
+    headers = FLAVOR if headers is None else headers
     return requests.put(emu.http_url + path, params={'version': version}, headers=headers, json=body, timeout=10)
 
 

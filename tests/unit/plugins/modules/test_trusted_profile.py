@@ -3,6 +3,7 @@
 """Sign-in with a trusted profile: the compute-resource-token grant and the VPC instance metadata flow, against the emulator."""
 
 import json
+import socket
 
 import pytest
 
@@ -209,3 +210,13 @@ def test_empty_token_file(hsc, run_module, tmp_path):
     empty.write_text("\n")
     failed, result = run_module(hs_crypto_key_info.main, container_args(hsc, str(empty)))
     assert failed and "the file is empty" in result["msg"]
+
+
+def test_no_metadata_service_says_where_it_answers(hsc, run_module):
+    # A port that is bound but never listening: nothing answers there, and no other test can take it meanwhile.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        failed, result = run_module(hs_crypto_key_info.main, vpc_args(hsc, metadata_url=url, retries=0))
+    assert failed
+    assert f"The VPC instance metadata service ({url}) answers only on a VPC virtual server" in result["msg"], result["msg"]
