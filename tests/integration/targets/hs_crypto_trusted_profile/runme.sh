@@ -4,8 +4,8 @@
 # - container: IAM's compute-resource-token grant (a token file, as projected into an OpenShift pod) and the profile;
 # - vpc: the VPC instance metadata service (both API versions; a profile by id, and the instance's default profile).
 # No API key is in the environment. For each flow the emulator's request log must show no API-key grant (only the
-# cr-token grant, or none at all and the metadata service), and the output neither the compute-resource token nor any
-# instance identity or IAM access token (files/check_run.py).
+# cr-token grant, or none at all and the metadata service), and the output (-vvv) and the Ansible log neither the
+# compute-resource token nor any instance identity or IAM access token (files/check_run.py).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,10 +30,11 @@ since() {
 for flow in container vpc-2022-03-01 vpc-2025-08-26; do
     mark="$(since)"
     out="${work}/${flow}.log"
-    ansible-playbook -i localhost, -c local "${here}/files/modules.yml" -e "@${config}" -e "tp_flow=${flow}" \
-        -e "tp_cr_token_file=${HSC_TP_CR_TOKEN_FILE}" "$@" > "${out}" 2>&1 || { tail -n 40 "${out}" >&2; exit 1; }
+    # -vvv and a log file: the module arguments and results Ansible prints and logs are scanned too.
+    ANSIBLE_LOG_PATH="${work}/${flow}.ansible.log" ansible-playbook -i localhost, -c local "${here}/files/modules.yml" -e "@${config}" \
+        -e "tp_flow=${flow}" -e "tp_cr_token_file=${HSC_TP_CR_TOKEN_FILE}" -vvv "$@" > "${out}" 2>&1 || { grep -E '^(fatal|failed)' "${out}" | tail -n 5 >&2; exit 1; }
     grep -E '^localhost +:' "${out}"
-    summary="$("${python}" "${here}/files/check_run.py" "${HSC_EMULATOR_HTTP_URL}" "${mark}" "${flow%%-*}" "${out}")"
+    summary="$("${python}" "${here}/files/check_run.py" "${HSC_EMULATOR_HTTP_URL}" "${mark}" "${flow%%-*}" "${out}" "${work}/${flow}.ansible.log")"
     echo "REQUESTS ${flow}: ${summary#* }"
 done
 
