@@ -11,7 +11,6 @@ import glob
 import os
 import re
 
-import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.version import Version
