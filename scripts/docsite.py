@@ -43,6 +43,10 @@ ANSIBLE_LABELS = (
     ('list_of_callback_plugins', 'collections/index_callback.html', 'Index of all Callback Plugins'),
 )
 
+# Ansible's configuration environment variables that plugin docs inherit (the cache options of inventory plugins).
+ANSIBLE_ENVVARS = ('ANSIBLE_CACHE_PLUGIN', 'ANSIBLE_CACHE_PLUGIN_CONNECTION', 'ANSIBLE_CACHE_PLUGIN_PREFIX',
+                   'ANSIBLE_CACHE_PLUGIN_TIMEOUT', 'ANSIBLE_INVENTORY_USE_EXTRA_VARS')
+
 # Plugin types whose pages are checked (every plugin of the collection of these types has a page).
 PLUGIN_TYPES = ('module', 'filter', 'test', 'lookup', 'inventory', 'callback', 'connection')
 
@@ -55,8 +59,9 @@ CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-back
 # --- offline-conf ------------------------------------------------------------------------------------------------
 
 def write_inventory(path: str) -> None:
-    """Write a Sphinx (intersphinx) inventory, format version 2, holding ANSIBLE_LABELS as std:label entries."""
+    """Write a Sphinx (intersphinx) inventory, format version 2: ANSIBLE_LABELS and ANSIBLE_ENVVARS."""
     lines = [f'{label} std:label -1 {uri} {title}' for label, uri, title in ANSIBLE_LABELS]
+    lines += [f'{name} std:envvar 1 reference_appendices/config.html#envvar-$ -' for name in ANSIBLE_ENVVARS]
     header = ('# Sphinx inventory version 2\n# Project: Ansible\n# Version: latest\n'
               '# The remainder of this file is compressed using zlib.\n')
 
