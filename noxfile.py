@@ -364,37 +364,34 @@ def demo(session: nox.Session) -> None:
         emulator.stop()
 
 
-@nox.session(python=ANSIBLE_CORE[PRIMARY][1], default=False)
-def benchmark(session: nox.Session) -> None:
-    """Provisioning N keys: the role against a uri loop and the request floors (arguments after --, e.g. --sizes 100)."""
+def _figures(session: nox.Session, script: str, *args: str) -> None:
+    """Run benchmarks/SCRIPT against a fresh emulator, with the state file and the staged collection."""
     install_core(session, PRIMARY, '-r', 'tests/integration/requirements.txt')
     tree = stage(session)
     emulator = Emulator(session, tree)
     try:
-        session.run('python', str(ROOT / 'benchmarks' / 'provision_benchmark.py'), '--state-file',
-                    str(emulator.dir / 'state.json'), '--collections-path', str(tree.parents[2]), *session.posargs)
+        session.run('python', str(ROOT / 'benchmarks' / script), '--state-file', str(emulator.dir / 'state.json'),
+                    '--collections-path', str(tree.parents[2]), *args, *session.posargs)
     finally:
         emulator.stop()
+
+
+@nox.session(python=ANSIBLE_CORE[PRIMARY][1], default=False)
+def benchmark(session: nox.Session) -> None:
+    """Provisioning N keys: the role against a uri loop and the request floors (arguments after --, e.g. --sizes 100)."""
+    _figures(session, 'provision_benchmark.py')
 
 
 @nox.session(python=ANSIBLE_CORE[PRIMARY][1], default=False)
 def chaos(session: nox.Session) -> None:
     """N instances x M keys converged under injected faults (arguments after --, e.g. --instances 2 --keys 50)."""
-    install_core(session, PRIMARY, '-r', 'tests/integration/requirements.txt')
-    tree = stage(session)
-    emulator = Emulator(session, tree)
-    try:
-        session.run('python', str(ROOT / 'benchmarks' / 'chaos.py'), '--state-file', str(emulator.dir / 'state.json'),
-                    '--collections-path', str(tree.parents[2]), '--workdir', str(tmp(session) / 'work'),
-                    *session.posargs)
-    finally:
-        emulator.stop()
+    _figures(session, 'chaos.py', '--workdir', str(tmp(session) / 'work'))
 
 
 @nox.session(python=ANSIBLE_CORE[PRIMARY][1], default=False)
 def emulator(session: nox.Session) -> None:
     """A local emulator for trying the modules by hand: started (or reused) in .nox/emulator/tmp, its exports printed
-    (`eval "$(scripts/nox -s emulator 2>/dev/null)"`); `scripts/nox -s emulator -- stop` stops it."""
+    (`scripts/nox -s emulator 2>/dev/null >emulator.env`); `scripts/nox -s emulator -- stop` stops it."""
     install_core(session, PRIMARY, '-r', 'tests/integration/requirements.txt')
     folder = tmp(session) / 'emulator'
     env = {'PYTHONPATH': str(ROOT / 'tests')}
@@ -403,5 +400,5 @@ def emulator(session: nox.Session) -> None:
         return
     session.run('python', '-m', 'hpcs_emulator', 'ensure', '--dir', str(folder), '--idle-exit', '0',
                 '--personality', (session.posargs or ['hpcs'])[0], '--format', 'env', '--vars-out', str(folder / 'env'),
-                env=env)
+                env=env, silent=True)
     print((folder / 'env').read_text(), end='')

@@ -46,7 +46,7 @@ PROJECT_PLAYBOOK = """---
 
 
 def read_exports(path: str) -> dict[str, str]:
-    """``export NAME=value`` lines (shell-quoted) of a file written by scripts/emulator_vars.py --env."""
+    """``export NAME=value`` lines (shell-quoted) of a file written by ``python -m hpcs_emulator vars --format env``."""
     values = {}
 
     with open(path, encoding='utf-8') as handle:

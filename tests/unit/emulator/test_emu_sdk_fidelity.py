@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hpcs_emulator.testing import ALICE_API_KEY, BOB_API_KEY, INSTANCE_A, INSTANCE_C, KEY_TYPE, key_body
 
 # Hard imports on purpose: the fidelity test must fail, not skip, when the SDK is missing
-# (tests/unit/requirements.txt and tests/requirements-dev.txt install it).
+# (tests/unit/requirements.txt installs it).
 import keyprotect  # noqa: E402  pylint: disable=wrong-import-position
 import ibm_cloud_sdk_core as sdk_core  # noqa: E402  pylint: disable=wrong-import-position
 from ibm_cloud_sdk_core import authenticators  # noqa: E402  pylint: disable=wrong-import-position

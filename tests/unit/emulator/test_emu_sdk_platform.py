@@ -11,7 +11,7 @@ import pytest
 from hpcs_emulator.testing import (ACCOUNT_ID, ALICE_API_KEY, CAROL_API_KEY, INSTANCE_A, INSTANCE_B, INSTANCE_C,
                                    KP_DEDICATED, KP_DEDICATED_NEW, KP_STANDARD, KP_XR, PLAN_IDS, SERVICE_IDS, key_body)
 
-# Hard imports on purpose: the fidelity test must fail, not skip, when an SDK is missing (tests/requirements-dev.txt).
+# Hard imports on purpose: the fidelity test must fail, not skip, when an SDK is missing (tests/unit/requirements.txt).
 import keyprotect  # noqa: E402  pylint: disable=wrong-import-position
 from ibm_cloud_sdk_core import ApiException  # noqa: E402  pylint: disable=wrong-import-position
 from ibm_cloud_sdk_core.authenticators import IAMAuthenticator  # noqa: E402  pylint: disable=wrong-import-position

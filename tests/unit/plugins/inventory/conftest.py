@@ -18,7 +18,6 @@ if TESTS_DIR not in sys.path:
 # The folder holding ansible_collections/, so that the collection loader finds ibm.hs_crypto by name.
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(TESTS_DIR, "..", "..", "..", ".."))
 
-from hpcs_emulator.server import EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def _install_collection_finder():
@@ -31,17 +30,10 @@ def _install_collection_finder():
 # Before the test modules import the plugin's module, so that the loader and the tests share one module.
 _install_collection_finder()
 
-
-@pytest.fixture(scope="session")
-def emulator():
-    with EmulatorServer() as emu:
-        yield emu
+# The emulator fixtures of the module tests.
+from ansible_collections.ibm.hs_crypto.tests.unit.plugins.modules.conftest import emu, emulator  # noqa: E402,F401 pylint: disable=unused-import,wrong-import-position
 
 
-@pytest.fixture
-def emu(emulator):
-    emulator.state.reset()
-    return emulator
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Module tests: run a module's main() in-process against the emulator, and read the JSON it printed."""
 
-import contextlib
 import json
 import os
 import sys
@@ -13,7 +12,6 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.common.parameters import PASS_VARS
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.ibm.hs_crypto.plugins.module_utils import _key_service as key_service, _safe_write as safe_write, _transport as transport
 
 TESTS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -23,17 +21,7 @@ if TESTS_DIR not in sys.path:
 from hpcs_emulator.server import EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
 from hpcs_emulator.testing import ALICE_API_KEY, BOB_API_KEY, INSTANCE_A, get_token  # noqa: E402  pylint: disable=wrong-import-position
 
-try:  # ansible-core >= 2.19
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core 2.17, 2.18
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        saved = basic._ANSIBLE_ARGS  # pylint: disable=protected-access
-        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))  # pylint: disable=protected-access
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = saved  # pylint: disable=protected-access
+from ansible.module_utils.testing import patch_module_args  # noqa: E402  pylint: disable=wrong-import-position
 
 
 # ansible-core 2.21 returns the module's arguments as ``invocation`` only when the controller asks (INJECT_INVOCATION);
