@@ -19,7 +19,6 @@ if TESTS_DIR not in sys.path:
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(TESTS_DIR, "..", "..", "..", ".."))
 
 
-
 def _install_collection_finder():
     from ansible.utils.collection_loader import AnsibleCollectionConfig
     from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
@@ -32,8 +31,6 @@ _install_collection_finder()
 
 # The emulator fixtures of the module tests.
 from ansible_collections.ibm.hs_crypto.tests.unit.plugins.modules.conftest import emu, emulator  # noqa: E402,F401 pylint: disable=unused-import,wrong-import-position
-
-
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.common.parameters import PASS_VARS
 from ansible_collections.ibm.hs_crypto.plugins.module_utils import _key_service as key_service, _safe_write as safe_write, _transport as transport
