@@ -59,6 +59,40 @@ def common_argument_spec():
 
 COMMON_OPTION_NAMES = frozenset(common_argument_spec())
 
+# A module that talks to two instances (a migration's source and target) takes the second under ``target``.
+# Its identity never comes from the module's own options; its credentials do, unless it names its own.
+TARGET_IDENTITY = ("instance_id", "region", "endpoint", "endpoint_type", "service")
+TARGET_CREDENTIALS = ("api_key", "iam_token", "auth_type", "cr_token_file", "iam_profile_id", "iam_profile_name",
+                      "iam_profile_crn")
+TARGET_OPTIONS = TARGET_IDENTITY + TARGET_CREDENTIALS + ("iam_url", "resource_controller_url", "ca_path")
+TARGET_PLANS = ("tiered-pricing", "cross-region-resiliency", "dedicated")
+
+
+def target_argument_spec():
+    """The ``target`` option: the second instance's connection options (doc fragment ``target``)."""
+    common = common_argument_spec()
+    options = {}
+    for name in TARGET_OPTIONS:
+        spec = {key: value for key, value in common[name].items() if key not in ("fallback", "default")}
+        options[name] = spec
+    options["instance_id"]["required"] = True
+    options["plan"] = dict(type="str", choices=list(TARGET_PLANS))
+    return dict(target=dict(type="dict", required=True, options=options))
+
+
+def target_options(params):
+    """The common options of the ``target`` instance: its own, else the module's credentials and transport."""
+    given = {name: value for name, value in (params.get("target") or {}).items() if value is not None and name != "plan"}
+    options = {name: params.get(name) for name in COMMON_OPTION_NAMES}
+    for name in TARGET_IDENTITY:
+        options[name] = None
+    if any(given.get(name) for name in TARGET_CREDENTIALS):
+        for name in TARGET_CREDENTIALS:
+            options[name] = None
+    options.update(given)
+    options["endpoint_type"] = options.get("endpoint_type") or "public"
+    return options
+
 
 class HsCryptoModule(AnsibleModule):
     """An ``AnsibleModule`` with the collection's common options, connection and failure helper.
@@ -73,7 +107,9 @@ class HsCryptoModule(AnsibleModule):
         spec = common_argument_spec()
         spec.update(argument_spec or {})
         self.connection = None
+        self.target = None
         self.mask_tokens = mask_tokens
+        self._sleep = sleep
         super().__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
@@ -81,6 +117,9 @@ class HsCryptoModule(AnsibleModule):
         try:
             self.connection = Connection(options, sleep=sleep)
             self._check_key_crns()
+            if "target" in self.argument_spec:
+                self.target = Connection(target_options(self.params), sleep=sleep)
+                self.target.plan_hint = (self.params.get("target") or {}).get("plan")
         except ConfigurationError as exc:
             self.fail_json(msg=str(exc))
 
@@ -98,19 +137,24 @@ class HsCryptoModule(AnsibleModule):
     def kms(self):
         return self.connection.kms
 
+    @property
+    def connections(self):
+        return [connection for connection in (self.connection, self.target) if connection is not None]
+
     def _protect_tokens(self):
-        if self.connection is None:
-            return
-        for warning in self.connection.warnings:
-            self.warn(warning)
-        self.connection.warnings = []
-        # The compute-resource token and the instance identity token are never shown, even by hs_crypto_iam_token.
-        self.no_log_values.update(self.connection.secrets_seen())
-        if self.mask_tokens:
-            self.no_log_values.update(self.connection.tokens_seen())
+        for connection in self.connections:
+            for warning in connection.warnings:
+                self.warn(warning)
+            connection.warnings = []
+            # The compute-resource token and the instance identity token are never shown, even by hs_crypto_iam_token.
+            self.no_log_values.update(connection.secrets_seen())
+            if self.mask_tokens:
+                self.no_log_values.update(connection.tokens_seen())
 
     def redact(self, text):
-        return self.connection.redact(text) if self.connection is not None else text
+        for connection in self.connections:
+            text = connection.redact(text)
+        return text
 
     def exit_json(self, **result):
         result.setdefault("changed", False)

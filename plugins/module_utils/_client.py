@@ -200,3 +200,31 @@ class KmsClient:
             if len(page) < page_size:
                 return items
             offset += len(page)
+
+
+class ReadOnlyKmsClient:
+    """A ``KmsClient`` that can only read: reports and plans take it, so no code path of theirs can write.
+
+    ``GET`` and ``HEAD`` go through; any other method raises before anything is sent (a bug, never a request).
+    """
+
+    READS = frozenset(["GET", "HEAD"])
+
+    def __init__(self, kms):
+        self._kms = kms
+
+    def __getattr__(self, name):
+        return getattr(self._kms, name)
+
+    def request(self, method, path, **kwargs):
+        if method.upper() not in self.READS:
+            raise ReadOnlyViolation(f"{method} {path}: this client reads only (a report never writes)")
+        return self._kms.request(method, path, **kwargs)
+
+    def list_all(self, path, **kwargs):
+        # KmsClient.list_all calls self.request: run it over this object so every page passes the check.
+        return KmsClient.list_all(self, path, **kwargs)
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A write attempted through a ``ReadOnlyKmsClient`` (a programming error, never sent)."""
