@@ -364,6 +364,43 @@ def demo(session: nox.Session) -> None:
         emulator.stop()
 
 
+@nox.session(python=ANSIBLE_CORE[PRIMARY][1], default=False)
+def migration(session: nox.Session) -> None:
+    """The documented move from HPCS to Key Protect against a fresh emulator, for each target named after -- (dedicated,
+    standard; both by default): provision the example inventory's HPCS instance, then plan, apply --check, apply, apply
+    again (nothing may change) and verify with examples/migration/to-<target>.yml."""
+    install_core(session, PRIMARY, '-r', 'tests/integration/requirements.txt')
+    tree = stage(session)
+    targets = session.posargs or ['dedicated', 'standard']
+    unknown = sorted(set(targets) - {'dedicated', 'standard'})
+    if unknown:
+        session.error(f'unknown migration target(s) {", ".join(unknown)}: dedicated or standard')
+    for target in targets:
+        emulator = Emulator(session, tree)
+        work = tmp(session) / f'migration-{target}'
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        try:
+            env = {**_playbook_env(emulator, tree), 'PWD': str(work)}
+            variables = f'@{ROOT / "examples" / "migration" / f"to-{target}.yml"}'
+            session.run('ansible-playbook', '-i', str(ROOT / 'examples' / 'inventory'), str(ROOT / 'playbooks' / 'provision.yml'),
+                        '--limit', 'payments-us-south', env=env)
+            # (step, options, what it may do): 'writes' to the service; 'reads' only (files may be written); 'nothing' at all.
+            for step, options, may in (('plan', [], 'reads'), ('apply', ['--check'], 'reads'), ('apply', [], 'writes'),
+                                       ('apply', [], 'nothing'), ('verify', [], 'reads')):
+                before = emulator.writes()
+                output = session.run('ansible-playbook', f'ibm.hs_crypto.migrate_{step}', '-e', variables, *options, env=env,
+                                     silent=True)
+                print(output)
+                if may != 'writes' and emulator.writes() != before:
+                    session.error(f'{step} {" ".join(options)} sent a write to the service (it must not)')
+                if may == 'nothing' and re.search(r' changed=[1-9]', output.split('PLAY RECAP', 1)[-1]):
+                    session.error(f'{step} changed something on its second run (it must not)')
+            session.log(f'HPCS -> Key Protect {target}: plan, apply, verify done; files in {work / "hs-crypto-migration"}')
+        finally:
+            emulator.stop()
+
+
 def _figures(session: nox.Session, script: str, *args: str) -> None:
     """Run benchmarks/SCRIPT against a fresh emulator, with the state file and the staged collection."""
     install_core(session, PRIMARY, '-r', 'tests/integration/requirements.txt')

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Move an HPCS instance to Key Protect with the collection's migration playbooks (issue 16): plan, apply, verify, rewrap
+# and retire, each in check mode first, each run twice, a failure half-way through apply resumed, all at -vvvv, then a
+# scan of everything the runs wrote for key material, data key plaintext, the API key and any token.
+#
+# The target is Key Protect Standard in the kp-standard personality and Key Protect Dedicated otherwise. scenario.py
+# seeds the source through the emulator's API, runs the playbooks and checks the emulator's request log and state.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+config="$("${here}/../setup_hs_crypto_emulator/files/integration_config.sh")"
+python="$(command -v python || command -v python3)"
+
+base="$(mktemp -d "${TMPDIR:-/tmp}/hs-crypto-migration.XXXXXX")"
+trap 'rm -rf "${base}"' EXIT
+
+"${python}" "${here}/scenario.py" "${config}" "${base}" "$@"
+"${python}" "${here}/../hs_crypto_secret_scan/scan.py" "${base}/input/secrets.json" "${base}/run"
