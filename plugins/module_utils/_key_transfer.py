@@ -59,6 +59,17 @@ def failure_text(exc, redact=None):
     return redact(message) if redact else message
 
 
+def protector(module):
+    """``protect(value)`` for a module with a target: the value (key material, a plaintext data key) is masked in every
+    output (Ansible's ``no_log`` values) and scrubbed from every message of both connections."""
+    def protect(value):
+        if value:
+            module.no_log_values.add(value)
+            for connection in module.connections:
+                connection.redact.add(value)
+    return protect
+
+
 def _redact(redact, text):
     return redact(text) if redact else text
 
@@ -471,15 +482,27 @@ def write_atomic(path, content, mode=DEST_MODE):
 
 
 class Rewrapper:
-    """Unwraps at the source and wraps at the target, item by item (check mode: no request at all)."""
+    """Unwraps at the source and wraps at the target, item by item (check mode: no request at all).
 
-    def __init__(self, source_kms, target_kms, check_mode=False, protect=None, redact=None):
-        self.source = source_kms
-        self.target = target_kms
+    ``source`` and ``target`` are the two ``Connection`` objects: their clients are only built (which may mean discovery
+    requests) when an item needs them, so a run where every item is skipped, and check mode, send nothing at all.
+    """
+
+    def __init__(self, source, target, check_mode=False, protect=None, redact=None):
+        self._source = source
+        self._target = target
         self.check_mode = check_mode
         self.protect = protect or (lambda value: None)
         self.redact = redact
         self._target_keys = {}
+
+    @property
+    def source(self):
+        return self._source.kms
+
+    @property
+    def target(self):
+        return self._target.kms
 
     def rewrap_all(self, items):
         results = []

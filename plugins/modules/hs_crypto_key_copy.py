@@ -187,7 +187,7 @@ correlation_id:
 """
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule, target_argument_spec
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_transfer import KeyCopier, copy_summary, parse_copy_entries
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_transfer import KeyCopier, copy_summary, parse_copy_entries, protector
 
 ARGUMENT_SPEC = dict(
     crypto_keys=dict(type="list", elements="dict", required=True, options=dict(
@@ -200,16 +200,6 @@ ARGUMENT_SPEC = dict(
     )),
     **target_argument_spec()
 )
-
-
-def protector(module):
-    """Mask a material value in every output, and scrub it from every message of both connections."""
-    def protect(value):
-        if value:
-            module.no_log_values.add(value)
-            for connection in module.connections:
-                connection.redact.add(value)
-    return protect
 
 
 def copy_keys(module):
