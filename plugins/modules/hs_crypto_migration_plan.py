@@ -121,7 +121,20 @@ EXAMPLES = r"""
 
 RETURN = r"""
 plan:
-  description: The plan.
+  description:
+    - The plan.
+    - "C(keys) (read it as C(plan['keys'])): one entry per source key, in the listing's order, each with:"
+    - C(source) - C(id), C(crn), C(name), C(aliases), C(type) (V(root) or V(standard)), C(imported), C(state), C(key_ring),
+      C(rotation) (C(enabled), C(interval_month); null when none is set), C(dual_auth_delete), C(description),
+      C(expiration_date).
+    - C(registrations) - C(resource_crn), C(service) (the CRN's service; C(is:<resource type>) for VPC),
+      C(prevent_key_deletion), C(intent_supported) (false for App ID, VPC File Storage, VPC Images and VPC VSI - recreate
+      those resources with the Key Protect key), C(origin) (V(registration) or V(kur_report)).
+    - C(usage) - the services the KUR report says use the key.
+    - C(action) (V(create), V(import), V(copy), V(skip)), C(reason), C(status) (V(pending), V(present), V(mismatch),
+      V(skipped), V(blocked)), C(target) (C(id) and C(crn) of the twin, or null), C(differences) (C(field), C(expected),
+      C(found)), C(material) (with O(verify=true) - V(same), V(different) or V(missing) for standard keys, V(not comparable)
+      for root keys; null otherwise).
   returned: success
   type: dict
   contains:
@@ -131,22 +144,6 @@ plan:
     target:
       description: The target instance - C(instance_id), C(service) (V(key_protect)), C(plan) (V(dedicated) when unknown).
       type: dict
-    keys:
-      description:
-        - One entry per source key, in the listing's order.
-        - C(source) - C(id), C(crn), C(name), C(aliases), C(type) (V(root) or V(standard)), C(imported), C(state), C(key_ring),
-          C(rotation) (C(enabled), C(interval_month); null when none is set), C(dual_auth_delete), C(description),
-          C(expiration_date).
-        - C(registrations) - C(resource_crn), C(service) (the CRN's service; C(is:<resource type>) for VPC),
-          C(prevent_key_deletion), C(intent_supported) (false for App ID, VPC File Storage, VPC Images and VPC VSI - recreate
-          those resources with the Key Protect key), C(origin) (V(registration) or V(kur_report)).
-        - C(usage) - the services the KUR report says use the key.
-        - C(action) (V(create), V(import), V(copy), V(skip)), C(reason), C(status) (V(pending), V(present), V(mismatch),
-          V(skipped), V(blocked)), C(target) (C(id) and C(crn) of the twin, or null), C(differences) (C(field), C(expected),
-          C(found)), C(material) (with O(verify=true) - V(same), V(different) or V(missing) for standard keys, V(not comparable)
-          for root keys; null otherwise).
-      type: list
-      elements: dict
     key_rings:
       description: The source's key rings - C(id), C(keys) (keys not deleted), C(moved) (keys moved).
       type: list
@@ -180,7 +177,9 @@ declaration:
     hs_crypto_instance_keys:
       - {name: payments-root, aliases: [payments-root], type: root, key_ring: payments, rotation: {enabled: true, interval_month: 3}}
 standard_keys:
-  description: The standard keys to copy, as the O(ibm.hs_crypto.hs_crypto_key_copy#module:crypto_keys) of M(ibm.hs_crypto.hs_crypto_key_copy) - C(key_id) (source), C(key_ring).
+  description:
+    - The standard keys to copy, as the O(ibm.hs_crypto.hs_crypto_key_copy#module:crypto_keys) of
+      M(ibm.hs_crypto.hs_crypto_key_copy) - C(key_id) (the source key), C(key_ring).
   returned: success
   type: list
   elements: dict

@@ -190,8 +190,8 @@ def test_standard_carries_allowed_network_and_defers_token_enforcement():
 
 
 def test_access_that_would_refuse_the_plan_is_deferred():
-    records = {"key_create_import_access": record("keyCreateImportAccess", True, dict(ACCESS, import_root_key=False,
-                                                                                     import_standard_key=False))}
+    access = dict(ACCESS, import_root_key=False, import_standard_key=False)
+    records = {"key_create_import_access": record("keyCreateImportAccess", True, access)}
     declared, notes, dummy = migration.map_policies(records, "dedicated", actions={"import"})
     access = declared["key_create_import_access"]
     assert access["import_root_key"] is True and access["import_standard_key"] is False  # no copy in this plan
@@ -370,8 +370,8 @@ def test_kur_report_adds_associations_and_usage(tmp_path):
     keys, registrations = sample_estate()
     data = estate(keys, registrations)
     migration.merge_kur(data, by_key)
-    assert [(r["resource_crn"], r["origin"]) for r in data["registrations"]["s1"]] == [(COS, "registration"), (VSI, "registration"),
-                                                                                        (ICD, "kur_report")]
+    found = [(r["resource_crn"], r["origin"]) for r in data["registrations"]["s1"]]
+    assert found == [(COS, "registration"), (VSI, "registration"), (ICD, "kur_report")]
     assert data["usage"] == {"s6": ["cloud-object-storage"]} and "unknown" not in data["registrations"]
 
 
