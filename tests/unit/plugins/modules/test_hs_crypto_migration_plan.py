@@ -331,3 +331,22 @@ def test_bad_input_is_refused_before_any_request(run_module, hsc, tmp_path, para
     failed, result = run_module(main, args)
     assert failed and message in result["msg"], result["msg"]
     assert hsc.requests_since(mark, service=None) == []
+
+
+@pytest.mark.parametrize("side", ["source", "target"])
+def test_both_clients_are_read_only(plan, hsc, monkeypatch, side):
+    """A code path that tried to write (here, planted) fails before anything is sent: both clients refuse writes."""
+    from ansible_collections.ibm.hs_crypto.plugins.module_utils import _migration as migration  # pylint: disable=import-outside-toplevel
+
+    original = migration.read_live_keys if side == "target" else migration.read_estate
+
+    def writing(kms):
+        kms.request("POST", "keys", body={"resources": []})
+        return original(kms)
+
+    monkeypatch.setattr(migration, "read_live_keys" if side == "target" else "read_estate", writing)
+    hsc.token()
+    mark = hsc.mark()
+    failed, result = plan()
+    assert failed and "POST keys: this client reads only" in result["msg"]
+    assert [entry for entry in hsc.requests_since(mark, service=None) if entry["write"] or entry["method"] == "POST"] == []
