@@ -153,7 +153,10 @@ results:
       type: str
       sample: copied
     key:
-      description: The target key, as RV(ibm.hs_crypto.hs_crypto_key#module:key), never with its material. Null when the entry failed.
+      description:
+        - The target key, as RV(ibm.hs_crypto.hs_crypto_key#module:key), never with its material.
+        - With RV(results[].material=different), the existing target key that holds other material. Null when the entry failed
+          otherwise.
       type: dict
     source_key_id:
       description: The ID of the source key (null when it could not be read).
@@ -190,7 +193,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCrypt
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_transfer import KeyCopier, copy_summary, parse_copy_entries, protector
 
 ARGUMENT_SPEC = dict(
-    crypto_keys=dict(type="list", elements="dict", required=True, options=dict(
+    crypto_keys=dict(type="list", elements="dict", required=True, no_log=False, options=dict(
         key_id=dict(type="str", required=True),
         name=dict(type="str"),
         aliases=dict(type="list", elements="str"),

@@ -15,10 +15,10 @@ description:
     messages, warnings or logs, and is never written to disk.
   - A wrapped key comes from a file (O(items[].src)), and the result goes to O(items[].dest). Or it is given in
     O(items[].ciphertext), and the result is returned in RV(results[].ciphertext).
-  - Each O(items[].dest) is written atomically (a temporary file in the same directory, then renamed), with mode C(0600), as
-    JSON - C({"ciphertext": <new wrapped key>, "key_id": <target key id>, "key_crn": <its CRN>, "source_sha256": <SHA-256 of the
-    source ciphertext>}). A re-run skips an item, without any request, when its O(items[].dest) holds the SHA-256 of the
-    current O(items[].src). A changed O(items[].src) is rewrapped again.
+  - 'Each O(items[].dest) is written atomically (a temporary file in the same directory, then renamed), with mode C(0600), as
+    JSON with the fields C(ciphertext) (the new wrapped key), C(key_id) (the target key ID), C(key_crn) (its CRN) and
+    C(source_sha256) (the SHA-256 of the source ciphertext, in hexadecimal). A re-run skips an item, without any request, when
+    its O(items[].dest) holds the SHA-256 of the current O(items[].src). A changed O(items[].src) is rewrapped again.'
   - One failing item (a ciphertext that the source key does not unwrap, a missing target key, a dest that cannot be written)
     does not stop the others. The task fails at the end when any item failed, listing them.
 author:

@@ -220,3 +220,33 @@ def test_a_source_key_crn_of_the_source_instance_is_accepted(run, hsc):
     failed, result = run([{"key_id": SOURCE_CRN + key["id"]}])
     assert not failed and result["results"][0]["source_key_id"] == key["id"]
     assert target_get(hsc, "by-crn")["payload"] == secret
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["create made", "create not made"])
+def test_a_lost_create_answer_never_makes_two_keys(run, hsc, applied):
+    secret = material()
+    source_key(hsc, "lost-one", secret, aliases=["lost-one"])
+    hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "POST", "path": "^/api/v2/keys$", "drop": True,
+                                                   "after": applied, "times": 1}]})
+    mark = hsc.mark()
+    failed, result = run([{"key_id": "lost-one"}], retries=0)
+    hsc.control("DELETE", "faults")
+    assert not failed, result.get("msg")
+    assert result["results"][0]["material"] == "copied" and result["results"][0]["actions"] == ["create"]
+    creates = [e for e in hsc.requests_since(mark) if e["method"] == "POST" and e["path"] == "/api/v2/keys"]
+    assert len(creates) == (1 if applied else 2) and {e["instance"] for e in creates} == {KP_STANDARD}
+    listed = hsc.kms("GET", "keys", headers={"Bluemix-Instance": KP_STANDARD}).json()["resources"]
+    assert [k["name"] for k in listed].count("lost-one") == 1
+    assert target_get(hsc, "lost-one")["payload"] == secret and secret not in json.dumps(result)
+
+
+def test_a_service_message_echoing_the_material_is_scrubbed(run, hsc):
+    secret = material()
+    source_key(hsc, "echoed", secret, aliases=["echoed"])
+    echo = {"errorMsg": f"refused payload {secret}", "errorCode": "INVALID_FIELD_ERR"}
+    hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "POST", "path": "^/api/v2/keys$", "status": 400,
+                                                   "body": echo, "times": 1}]})
+    failed, result = run([{"key_id": "echoed"}])
+    hsc.control("DELETE", "faults")
+    assert failed and "refused payload ********" in result["results"][0]["msg"]
+    assert secret not in json.dumps(result)

@@ -326,3 +326,18 @@ def test_same_dest_twice_and_dest_that_is_another_src(run, hsc, keys, tmp_path):
     assert "items[0].dest and items[1].dest are the same file" in result["msg"]
     assert "items[2].dest is the src of items[0]" in result["msg"]
     assert hsc.requests_since(mark, service=None) == []
+
+
+def test_a_service_message_echoing_the_plaintext_is_scrubbed(run, hsc, keys, tmp_path):
+    # Defence in depth: the plaintext read from the source is registered with both connections' redactors and with the
+    # values Ansible masks, so even a service that echoed it in an error would not show it.
+    deks, items = make_files(hsc, tmp_path, 2)
+    echo = {"errorMsg": f"refused plaintext {deks[0]}", "errorCode": "INVALID_FIELD_ERR"}
+    hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "POST", "path": "/actions/wrap$", "status": 400,
+                                                   "body": echo, "times": 1}]})
+    failed, result = run(items)
+    hsc.control("DELETE", "faults")
+    assert failed and [r["status"] for r in result["results"]] == ["failed", "rewrapped"]
+    assert "refused plaintext ********" in result["results"][0]["msg"]
+    assert deks[0] not in json.dumps(result) and deks[1] not in json.dumps(result)
+    assert not os.path.exists(items[0]["dest"])
