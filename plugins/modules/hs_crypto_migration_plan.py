@@ -100,8 +100,8 @@ EXAMPLES = r"""
 - name: Keep the report
   ansible.builtin.copy:
     content: "{{ migration.report }}"
-    dest: reports/migration-plan.md
-    mode: "0644"
+    dest: "{{ migration_dir }}/plan.markdown"
+    mode: "0600"
 
 - name: Stop when the plan has blockers
   ansible.builtin.assert:
