@@ -161,11 +161,12 @@ def label(spec):
     return spec.key_id or (spec.aliases[0] if spec.aliases else spec.name)
 
 
-def converge_all(kms, specs, check_mode=False, redact=None):
+def converge_all(kms, specs, check_mode=False, redact=None, expected_rings=()):
     """Converge every spec; a failing key is reported in its own result (with what was changed before it failed)
-    and does not stop the others."""
+    and does not stop the others. ``expected_rings``: key rings an earlier task creates (they count in check mode)."""
     listing = kms.list_all("keys", params={"state": ",".join(str(s) for s in ALL_STATES)}, context="Listing the keys of the instance")
     service = BatchKeyService(kms, KeyIndex(listing), check_mode=check_mode)
+    service.expected_rings = frozenset(expected_rings or ())
     items = []
     for spec in specs:
         item = {"item": label(spec), "state": spec.state}

@@ -116,6 +116,14 @@ options:
         P(ibm.hs_crypto.hs_crypto_check#filter) instead, which needs no module run.)
     type: bool
     default: false
+  expected_key_rings:
+    description:
+      - Key rings that an earlier task of the same run creates, such as the key ring tasks of the role
+        P(ibm.hs_crypto.hs_crypto_instance#role). In check mode that task created nothing, so keys going into these rings
+        are predicted as if the rings existed, instead of failing because the ring is missing. A real run checks every ring.
+    type: list
+    elements: str
+    default: []
 notes:
   - The keys are converged in the order given, one after the other, over one connection.
 seealso:
@@ -243,6 +251,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCrypt
 ARGUMENT_SPEC = dict(
     crypto_keys=dict(type="list", elements="dict", required=True, no_log=False, options=key_argument_spec()),
     validate_only=dict(type="bool", default=False),
+    expected_key_rings=dict(type="list", elements="str", default=[]),
 )
 
 
@@ -250,7 +259,8 @@ def converge(module):
     specs = parse_specs(module.params["crypto_keys"])
     if module.params["validate_only"]:
         module.exit_json(changed=False, results=[], summary=summarize([]), validated=len(specs))
-    results = converge_all(module.kms, specs, check_mode=module.check_mode, redact=module.connection.redact)
+    results = converge_all(module.kms, specs, check_mode=module.check_mode, redact=module.connection.redact,
+                           expected_rings=module.params["expected_key_rings"])
     summary = summarize(results)
     diff = [dict(result.pop("diff"), before_header=result["item"], after_header=result["item"]) for result in results]
     extra = {"diff": [d for d in diff if d["before"] != d["after"]]}

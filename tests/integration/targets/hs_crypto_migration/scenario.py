@@ -134,8 +134,9 @@ def seed(emu, input_dir):
 class Runner:
     """ansible-playbook at -vvvv with every file it writes under BASE/run (scanned afterwards)."""
 
-    def __init__(self, base, extra):
+    def __init__(self, base, extra, secrets):
         self.base = base
+        self.secrets = secrets
         self.run_dir = os.path.join(base, "run")
         self.extra = extra
         for name in ("out", "tmp", "local", "remote", "home"):
@@ -158,8 +159,14 @@ class Runner:
             handle.write(f"### {step} {' '.join(args)}\n{result.stdout}\n{result.stderr}\n")
         label = f"{step} {' '.join(args)}".strip()
         if result.returncode != expect_rc:
-            tail = "\n".join(line for line in result.stdout.splitlines() if line.startswith(("fatal", "failed", "localhost ")) or '"msg"' in line)
-            raise SystemExit(f"scenario: FAILED: migrate_{label} exited {result.returncode}, expected {expect_rc}\n{tail[-4000:]}")
+            lines = result.stdout.splitlines()
+            shown = [index for index, line in enumerate(lines) if line.startswith(("fatal", "failed:"))]
+            tasks = [max((i for i in range(index) if lines[i].startswith("TASK [")), default=index) for index in shown]
+            tail = "\n".join(lines[task] + "\n" + lines[index] + "\n" + "\n".join(line for line in lines[index:index + 2000] if '"msg"' in line)
+                             for task, index in zip(tasks, shown)) or "\n".join(lines[-25:])
+            for value in self.secrets.values():  # the failure is shown; the known secrets never are
+                tail = tail.replace(value, "<secret>")
+            raise SystemExit(f"scenario: FAILED: migrate_{label} exited {result.returncode}, expected {expect_rc}\n{tail[-6000:]}")
         recap = [line for line in result.stdout.splitlines() if line.startswith("localhost ")]
         print(f"scenario: migrate_{label}: exit {result.returncode}; {recap[-1] if recap else ''}")
         return result.stdout, recap[-1] if recap else ""
@@ -182,7 +189,7 @@ def main(config_path, base, *extra):
     os.makedirs(input_dir, exist_ok=True)
     emu = Emulator(config)
     seeded, secrets, imported_material = seed(emu, input_dir)
-    run = Runner(base, list(extra))
+    run = Runner(base, list(extra), secrets)
     migration_dir = os.path.join(run.run_dir, "migration")
     app = os.path.join(run.run_dir, "app")
 

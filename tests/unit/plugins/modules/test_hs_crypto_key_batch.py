@@ -120,3 +120,18 @@ def test_validate_only_checks_and_sends_nothing(run, hsc):
     failed, bad = run([{"name": "fine", "aliases": ["keys"]}], validate_only=True)
     assert failed and "crypto_keys[0].aliases: 'keys' is a reserved word" in bad["msg"]
     assert hsc.requests_since(mark, service=None) == []
+
+
+def test_expected_key_rings_count_in_check_mode_only(run, hsc):
+    """A ring an earlier task creates (the role's ring task, which check mode skips) does not fail the prediction of the
+    keys going into it; a real run still checks it (found by the migration's apply --check on an empty target)."""
+    keys = [{"name": "ringed", "aliases": ["ringed"], "key_ring": "payments"}]
+    failed, result = run(keys, check_mode=True)
+    assert failed and "Key ring payments does not exist" in result["msg"]
+    mark = hsc.mark()
+    failed, result = run(keys, check_mode=True, expected_key_rings=["payments"])
+    assert not failed, result.get("msg")
+    assert result["changed"] and result["results"][0]["actions"] == ["create"]
+    assert not [e for e in hsc.requests_since(mark) if e["write"]]
+    failed, result = run(keys, expected_key_rings=["payments"])
+    assert failed and "Key ring payments does not exist" in result["msg"]
