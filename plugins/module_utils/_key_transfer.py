@@ -182,7 +182,8 @@ def _same_material(first, second):
 class KeyCopier:
     """Copies standard keys from ``source`` (read only) to ``target`` with ``KeyService`` (check mode: no write)."""
 
-    def __init__(self, source_kms, target_kms, check_mode=False, protect=None, redact=None, sleep=None):
+    def __init__(self, source_kms, target_kms, check_mode=False, protect=None, redact=None, sleep=None, expected_rings=()):
+        self.expected_rings = frozenset(expected_rings or ())
         self.source = ReadOnlyKmsClient(source_kms)
         self.target = ReadOnlyKmsClient(target_kms) if check_mode else target_kms
         self.check_mode = check_mode
@@ -257,6 +258,7 @@ class KeyCopier:
             converge_spec = copy.copy(spec)
             converge_spec.payload = None  # the material is already there: only names, aliases and the ring are converged
         service = KeyService(self.target, check_mode=self.check_mode, finder=_Resolved(self.target, resolution), sleep=self.sleep)
+        service.expected_rings = self.expected_rings
         outcome = service.converge(converge_spec).result()
         result.update(changed=outcome["changed"], actions=outcome["actions"], key=outcome["key"], diff=outcome["diff"])
         messages = [message for message in [outcome["msg"]] + outcome["warnings"] if message]

@@ -37,6 +37,15 @@ attributes:
     details: One before/after of the managed attributes (name, aliases, key ring, description, expiration date, state) per target
       key that changes or would change; never key material.
 options:
+  expected_key_rings:
+    description:
+      - Key rings of the target that an earlier task of the same run creates (the apply step of
+        P(ibm.hs_crypto.hs_crypto_migration#role) creates them with P(ibm.hs_crypto.hs_crypto_instance#role)). In check mode
+        that task created nothing, so keys going into these rings are predicted as if the rings existed. A real run checks
+        every ring.
+    type: list
+    elements: str
+    default: []
   crypto_keys:
     description:
       - The standard keys to copy, in order.
@@ -201,6 +210,7 @@ ARGUMENT_SPEC = dict(
         description=dict(type="str"),
         expiration_date=dict(type="str"),
     )),
+    expected_key_rings=dict(type="list", elements="str", default=[]),
     **target_argument_spec()
 )
 
@@ -208,7 +218,8 @@ ARGUMENT_SPEC = dict(
 def copy_keys(module):
     source_guid = module.connection.instance.guid if module.connection.instance else None
     entries = parse_copy_entries(module.params["crypto_keys"], source_guid)
-    copier = KeyCopier(module.kms, module.target.kms, check_mode=module.check_mode, protect=protector(module), redact=module.redact)
+    copier = KeyCopier(module.kms, module.target.kms, check_mode=module.check_mode, protect=protector(module), redact=module.redact,
+                       expected_rings=module.params["expected_key_rings"])
     results = copier.copy_all(entries)
     summary = copy_summary(results)
     diff = [dict(result.pop("diff"), before_header=str(result["item"]), after_header=str(result["item"])) for result in results]

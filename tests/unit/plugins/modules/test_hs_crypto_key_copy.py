@@ -250,3 +250,23 @@ def test_a_service_message_echoing_the_material_is_scrubbed(run, hsc):
     hsc.control("DELETE", "faults")
     assert failed and "refused payload ********" in result["results"][0]["msg"]
     assert secret not in json.dumps(result)
+
+
+def test_expected_key_rings_count_in_check_mode_only(run, hsc):
+    """The migration's apply --check: the ring the role would create is missing in the target, and the copy into it is
+    still predicted; a real run checks the ring."""
+    hsc.kms("POST", "key_rings/payments")
+    media = "application/vnd.ibm.kms.key+json"
+    body = {"metadata": {"collectionType": media, "collectionTotal": 1},
+            "resources": [{"type": media, "name": "ringed", "extractable": True, "payload": material(), "aliases": ["ringed"]}]}
+    assert hsc.kms("POST", "keys", json=body, headers={"X-Kms-Key-Ring": "payments"}).status_code == 201
+    entries = [{"key_id": "ringed"}]
+    failed, result = run(entries, check_mode=True)
+    assert failed and "Key ring payments does not exist" in result["msg"]
+    mark = hsc.mark()
+    failed, result = run(entries, check_mode=True, expected_key_rings=["payments"])
+    assert not failed, result.get("msg")
+    assert result["changed"] and result["summary"]["copied"] == 1
+    assert not [e for e in hsc.requests_since(mark) if e["write"]]
+    failed, result = run(entries, expected_key_rings=["payments"])
+    assert failed and "Key ring payments does not exist" in result["msg"]
