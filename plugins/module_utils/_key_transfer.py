@@ -327,8 +327,9 @@ def read_wrapped(path, option):
 class RewrapItem:
     """One entry of ``items``, checked (and its ``src`` read) before any request."""
 
-    def __init__(self, index, entry, source_guid=None, target_guid=None):
+    def __init__(self, index, entry, source_guid=None, target_guid=None, create_dirs=False):
         self.index = index
+        self.create_dirs = create_dirs
         self.name = f"items[{int(index)}]"
         self.src = entry.get("src")
         self.dest = entry.get("dest")
@@ -392,7 +393,7 @@ class RewrapItem:
             self.problems.append(f"{self.opt('dest')} is {self.opt('src')} ({shown(self.src)}); write the rewrapped key to another file")
             return
         parent = os.path.dirname(os.path.abspath(self.dest))
-        if not os.path.isdir(parent):
+        if not os.path.isdir(parent) and not (self.create_dirs and not os.path.exists(parent)):
             self.problems.append(f"{self.opt('dest')}: the directory {shown(parent)} does not exist")
         elif os.path.isdir(self.dest):
             self.problems.append(f"{self.opt('dest')}: {shown(self.dest)} is a directory; give the path of a file")
@@ -415,9 +416,12 @@ class RewrapItem:
         return self._request("wrap", target_id, plaintext=plaintext)
 
 
-def parse_rewrap_items(items, source_guid=None, target_guid=None):
-    """Every item checked (all problems reported together); no dest twice, no dest that is another item's src."""
-    parsed = [RewrapItem(index, entry or {}, source_guid, target_guid) for index, entry in enumerate(items or [])]
+def parse_rewrap_items(items, source_guid=None, target_guid=None, create_dirs=False):
+    """Every item checked (all problems reported together); no dest twice, no dest that is another item's src.
+
+    ``create_dirs``: a dest whose directory does not exist yet is accepted (``write_atomic`` creates it, mode 0700).
+    """
+    parsed = [RewrapItem(index, entry or {}, source_guid, target_guid, create_dirs) for index, entry in enumerate(items or [])]
     problems = [problem for item in parsed for problem in item.problems]
     if not parsed:
         problems.append("items must list at least one data key")
@@ -466,6 +470,7 @@ def read_done(item):
 def write_atomic(path, content, mode=DEST_MODE):
     """Write ``content`` (str) to ``path``: a temporary file in the same directory, flushed, then ``os.replace``."""
     directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, mode=0o700, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         os.fchmod(handle, mode)

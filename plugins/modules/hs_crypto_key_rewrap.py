@@ -37,6 +37,13 @@ attributes:
     support: none
     details: The files hold wrapped keys; RV(results) says which are rewritten.
 options:
+  create_dirs:
+    description:
+      - Create the directory of a O(items[].dest) that does not exist yet (mode 0700), when the first file goes into it. In
+        check mode nothing is created.
+      - When false, a missing directory fails the task before any request.
+    type: bool
+    default: false
   items:
     description:
       - The wrapped data keys to move, in order.
@@ -209,6 +216,7 @@ ARGUMENT_SPEC = dict(
         target_key=dict(type="str", required=True, no_log=False),
         aad=dict(type="list", elements="str", no_log=True),
     )),
+    create_dirs=dict(type="bool", default=False),
     **target_argument_spec()
 )
 SECRET_SUBOPTIONS = {"items": ("ciphertext", "aad")}
@@ -217,7 +225,7 @@ SECRET_SUBOPTIONS = {"items": ("ciphertext", "aad")}
 def rewrap(module):
     source_guid = module.connection.instance.guid if module.connection.instance else None
     target_guid = module.target.instance.guid if module.target.instance else None
-    items = parse_rewrap_items(module.params["items"], source_guid, target_guid)
+    items = parse_rewrap_items(module.params["items"], source_guid, target_guid, create_dirs=module.params["create_dirs"])
     rewrapper = Rewrapper(module.connection, module.target, check_mode=module.check_mode, protect=protector(module), redact=module.redact)
     results = rewrapper.rewrap_all(items)
     summary = rewrap_summary(results)

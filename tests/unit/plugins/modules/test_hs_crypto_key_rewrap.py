@@ -341,3 +341,24 @@ def test_a_service_message_echoing_the_plaintext_is_scrubbed(run, hsc, keys, tmp
     assert "refused plaintext ********" in result["results"][0]["msg"]
     assert deks[0] not in json.dumps(result) and deks[1] not in json.dumps(result)
     assert not os.path.exists(items[0]["dest"])
+
+
+def test_create_dirs_makes_missing_dest_directories_except_in_check_mode(run, hsc, keys, tmp_path):
+    """The migration role writes into a new tree (wdeks-kp/<app>): without create_dirs a missing directory is refused
+    before any request; with it, check mode predicts and creates nothing, and the real run creates it (0700)."""
+    dek = b64(os.urandom(32))
+    src = tmp_path / "dek.b64"
+    src.write_text(wrap_at(hsc, "hpcs-root", dek) + "\n")
+    dest = tmp_path / "new" / "tree" / "dek.json"
+    items = [{"src": str(src), "dest": str(dest), "source_key": "hpcs-root", "target_key": "kp-root"}]
+    mark = hsc.mark()
+    failed, result = run(items)
+    assert failed and "does not exist" in result["msg"] and hsc.requests_since(mark, service=None) == []
+    failed, result = run(items, check_mode=True, create_dirs=True)
+    assert not failed, result.get("msg")
+    assert result["summary"]["rewrapped"] == 1 and not (tmp_path / "new").exists()
+    assert hsc.requests_since(mark, service=None) == []
+    failed, result = run(items, create_dirs=True)
+    assert not failed, result.get("msg")
+    assert stat.S_IMODE((tmp_path / "new" / "tree").stat().st_mode) == 0o700
+    assert unwrap_at(hsc, "kp-root", json.loads(dest.read_text())["ciphertext"], headers=KP) == dek
