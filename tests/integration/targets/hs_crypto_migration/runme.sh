@@ -15,4 +15,4 @@ base="$(mktemp -d "${TMPDIR:-/tmp}/hs-crypto-migration.XXXXXX")"
 trap 'rm -rf "${base}"' EXIT
 
 "${python}" "${here}/scenario.py" "${config}" "${base}" "$@"
-"${python}" "${here}/../hs_crypto_secret_scan/scan.py" "${base}/input/secrets.json" "${base}/run"
+"${python}" "${here}/../setup_hs_crypto_secret_scan/files/scan.py" "${base}/input/secrets.json" "${base}/run"

@@ -33,7 +33,7 @@ IBMCLOUD_API_KEY="${HSC_SCAN_API_KEY}" ANSIBLE_LOG_PATH="${run}/ansible.log" ANS
 echo "secret scan: the playbook ran in $((SECONDS - started)) s (exit ${rc})"
 
 scan_rc=0
-"${python}" "${here}/scan.py" "${input}/secrets.json" "${run}" || scan_rc=$?
+"${python}" "${here}/../setup_hs_crypto_secret_scan/files/scan.py" "${input}/secrets.json" "${run}" || scan_rc=$?
 if ((rc != 0)); then
     # Only the recap and the failed task: the output may hold findings, and scan.py has reported them by name.
     grep -E '^(fatal|failed|PLAY RECAP|localhost +:)|"msg":' "${run}/out/stdout.txt" | grep -v -F -f <(cut -d"'" -f2 "${input}/secrets.env") | tail -n 20 >&2 || true

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Search everything a run wrote for the known secret values, and for any IAM token at all.
 
-Usage: python scan.py SECRETS_JSON RUN_DIR
+Usage: python scan.py SECRETS_JSON RUN_DIR   (used by the targets hs_crypto_secret_scan and hs_crypto_migration)
 
 Every file under RUN_DIR (output, log, result JSON, temporary and remote directories) is read whole and
 searched for each secret as written, URL-encoded and JSON-escaped, and for anything shaped like a JWT (every
