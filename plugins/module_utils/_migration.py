@@ -601,12 +601,15 @@ def build_plan(estate, entries, blockers, source, target, include_states=(), mat
             follow_ups.append(f"Key {src['id']} ({src['name']!r}) is not moved ({src['state']}) but protects {len(regs)} resource(s): "
                               "re-key or recreate them before the source is retired.")
 
-    imports = [entry["source"]["id"] for entry in entries if entry["action"] == "import" and not entry["blocker"]]
+    # What is still to do: keys already in the target need no material and no copy.
+    imports = [entry["source"]["id"] for entry in entries if entry["action"] == "import" and not entry["blocker"]
+               and entry["status"] == "pending"]
+    copies = [entry for entry in entries if entry["action"] == "copy" and not entry["blocker"] and entry["status"] == "pending"]
     if imports:
         follow_ups.insert(0, f"Put the material of the {len(imports)} imported root key(s) in the variable {material_variable} "
                              f"(a dictionary source key id -> base64 material, kept in Ansible Vault): {', '.join(imports)}.")
-    if standard_keys:
-        follow_ups.append(f"Copy the {len(standard_keys)} standard key(s) with hs_crypto_key_copy (crypto_keys: standard_keys).")
+    if copies:
+        follow_ups.append(f"Copy the {len(copies)} standard key(s) with hs_crypto_key_copy (crypto_keys: standard_keys).")
     unsupported = sorted({reg["service"] for regs in registrations.values() for reg in regs if not reg["intent_supported"]})
     for service in unsupported:
         follow_ups.append(f"{INTENT_UNSUPPORTED[service]} ({service}) {RECREATE_ADVICE}.")

@@ -291,6 +291,9 @@ def test_verified_only_when_everything_is_present_and_the_same():
     assert build(keys, targets, verify=True, materials={"s2": "different"})["verified"] is False
     assert build(keys, targets[:1], verify=True, materials={"s2": "missing"})["verified"] is False
     assert build(keys, targets, verify=False)["verified"] is None
+    # Once the keys are in the target, the follow-ups no longer ask to copy them (the verify report of the demo did).
+    assert not any("Copy the" in text for text in good["plan"]["follow_ups"])
+    assert any("Copy the 1 standard key" in text for text in build(keys, targets[:1])["plan"]["follow_ups"])
 
 
 @pytest.mark.parametrize("first, second, same", [
