@@ -106,7 +106,7 @@ EXAMPLES = r"""
       service: key_protect
     crypto_keys:
       - key_id: payments-hmac          # an alias of the source key
-      - key_id: 02fd6835-6001-4482-a892-13bd2085f75d
+      - key_id: "{{ ledger_key_id }}"  # a key id or CRN of the source
         name: ledger-secret            # another name in the target
         aliases: [ledger-secret]
         key_ring: ledger

@@ -112,12 +112,12 @@ EXAMPLES = r"""
       region: us-south
       service: key_protect
     items:
-      - src: /srv/payments/keys/customer-1.wrapped
-        dest: /srv/payments/keys-kp/customer-1.json
+      - src: "{{ wdek_dir }}/customer-1.wrapped"  # for example /srv/payments/keys
+        dest: "{{ wdek_kp_dir }}/customer-1.json"  # for example /srv/payments/keys-kp
         source_key: payments-root
         target_key: payments-root-kp
-      - src: /srv/payments/keys/customer-2.wrapped
-        dest: /srv/payments/keys-kp/customer-2.json
+      - src: "{{ wdek_dir }}/customer-2.wrapped"
+        dest: "{{ wdek_kp_dir }}/customer-2.json"
         source_key: payments-root
         target_key: payments-root-kp
   register: moved
@@ -142,7 +142,7 @@ EXAMPLES = r"""
 - name: Write the new wrapped key next to the data
   ansible.builtin.copy:
     content: "{{ rewrapped.results[0].ciphertext }}"
-    dest: /etc/payments/dek.wrapped
+    dest: "{{ dek_file }}"  # for example /etc/payments/dek.wrapped
     mode: "0600"
   no_log: true
 """

@@ -94,7 +94,7 @@ EXAMPLES = r"""
     api_key: "{{ ibmcloud_api_key }}"
     target:
       instance_id: "{{ kp_dedicated_instance_id }}"
-    kur_report: reports/kur.json
+    kur_report: "{{ kur_report_file }}"  # the JSON report of IBM's Key Usage Reporter, if you have one
   register: migration
 
 - name: Keep the report
@@ -112,6 +112,7 @@ EXAMPLES = r"""
   ibm.hs_crypto.hs_crypto_migration_plan:
     instance_id: "{{ hpcs_instance_id }}"
     region: us-south
+    api_key: "{{ ibmcloud_api_key }}"
     target:
       instance_id: "{{ kp_dedicated_instance_id }}"
     verify: true
