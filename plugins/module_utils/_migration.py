@@ -419,7 +419,9 @@ def differences(entry):
         found.append({"field": "key_ring", "expected": source["key_ring"], "found": twin["key_ring"]})
     if entry["action"] in ("create", "import") and _rotation_view(source["rotation"]) != _rotation_view(twin["rotation"]):
         found.append({"field": "rotation", "expected": _rotation_view(source["rotation"]), "found": _rotation_view(twin["rotation"])})
-    if twin["dual_auth_delete"] != source["dual_auth_delete"]:
+    # A twin under dual authorization where the source key is not is stricter, not lacking: the target's instance policy
+    # (carried from the source, which enabled it after creating older keys) gives it to every new key, and it cannot be undone.
+    if source["dual_auth_delete"] and not twin["dual_auth_delete"]:
         found.append({"field": "dual_auth_delete", "expected": source["dual_auth_delete"], "found": twin["dual_auth_delete"]})
     return found
 
@@ -695,7 +697,8 @@ def render_report(result, now, verify=False):
     lines = [f"# {title}: HPCS to Key Protect", "",
              f"- Source: {source['instance_id']} ({source.get('service') or 'hs_crypto'}){' ' + source['crn'] if source.get('crn') else ''}",
              f"- Target: {target['instance_id']}, {_describe_target(target)}",
-             f"- Date: {now.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}", ""]
+             # The day only: a re-run the same day that finds the same writes the same file (the step reports no change).
+             f"- Date: {now.astimezone(datetime.timezone.utc).strftime('%Y-%m-%d')} (UTC)", ""]
     if verify:
         lines += [f"**Verified: {'yes' if result['verified'] else 'no'}**", ""]
     lines += ["## Summary", "", "| " + " | ".join(summary) + " |", "|" + "---|" * len(summary),

@@ -251,7 +251,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCrypt
 ARGUMENT_SPEC = dict(
     crypto_keys=dict(type="list", elements="dict", required=True, no_log=False, options=key_argument_spec()),
     validate_only=dict(type="bool", default=False),
-    expected_key_rings=dict(type="list", elements="str", default=[]),
+    expected_key_rings=dict(type="list", elements="str", default=[], no_log=False),
 )
 
 

@@ -210,7 +210,7 @@ ARGUMENT_SPEC = dict(
         description=dict(type="str"),
         expiration_date=dict(type="str"),
     )),
-    expected_key_rings=dict(type="list", elements="str", default=[]),
+    expected_key_rings=dict(type="list", elements="str", default=[], no_log=False),
     **target_argument_spec()
 )
 

@@ -106,9 +106,10 @@ def seed(emu, input_dir):
     emu.kms(source, "POST", f"keys/{old['id']}/actions/disable")
     gone = emu.create_key(source, name="gone-root", extractable=False, aliases=["gone-root"])
     emu.kms(source, "DELETE", f"keys/{gone['id']}")
-    emu.kms(source, "PUT", "instance/policies", {
-        "metadata": {"collectionType": POLICY_TYPE, "collectionTotal": 1},
-        "resources": [{"policy_type": "metrics", "policy_data": {"enabled": True}}]}, params={"policy": "metrics"})
+    for policy in ("metrics", "dualAuthDelete"):
+        emu.kms(source, "PUT", "instance/policies", {
+            "metadata": {"collectionType": POLICY_TYPE, "collectionTotal": 1},
+            "resources": [{"policy_type": policy, "policy_data": {"enabled": True}}]}, params={"policy": policy})
     for key, crn in ((payments, COS_BUCKET), (payments, ICD), (backup, VSI)):
         emu.control("POST", "registrations", {"instance_id": source, "key_id": key["id"], "resource_crn": crn})
 
@@ -225,6 +226,8 @@ def main(config_path, base, *extra):
     check(not os.path.exists(migration_dir), "plan --check wrote no file")
     run("plan")
     sent = emu.requests_since(mark)
+    dummy, recap = run("plan")
+    check(changed_count(recap) == 0, "plan again: the same files, nothing changed")
     check(sent and not writes(sent) and {e["method"] for e in sent} <= {"GET", "HEAD"},
           f"plan sent {len(sent)} key management requests, all reads (GET/HEAD), to source and target")
     with open(os.path.join(migration_dir, "plan.json"), encoding="utf-8") as handle:
@@ -240,6 +243,8 @@ def main(config_path, base, *extra):
     check("hs_crypto_migration_material" in byok.get("payload", "") and secrets["imported root key material"] not in json.dumps(declared),
           "the declaration names the imported key's material by its vault variable, never the material")
     payments_entry = next(k for k in declared["hs_crypto_instance_keys"] if k["name"] == "payments-root")
+    check(declared["hs_crypto_instance_policies"].get("dual_auth_delete") is True and declared["hs_crypto_instance_policies"].get("metrics") is True,
+          "the instance's dual authorization and metrics policies are declared for the target")
     check(payments_entry.get("key_ring") == "payments" and payments_entry.get("rotation", {}).get("interval_month") == 3
           and payments_entry.get("dual_auth_delete") is True, "payments-root keeps its ring, rotation interval and dual authorization")
     check(not os.path.exists(os.path.join(migration_dir, "crkm.csv")), "no CRKM row before the target keys exist")
@@ -271,7 +276,8 @@ def main(config_path, base, *extra):
     mark = emu.mark()
     run("verify", "--check")
     run("verify")
-    check(not writes(emu.requests_since(mark)), "verify sent no write")
+    dummy, recap = run("verify")
+    check(not writes(emu.requests_since(mark)) and changed_count(recap) == 0, "verify sent no write; run again, it changed nothing")
     with open(os.path.join(migration_dir, "verify.json"), encoding="utf-8") as handle:
         verified = json.load(handle)
     check(verified["verified"] is True, "verify: the target matches the plan")

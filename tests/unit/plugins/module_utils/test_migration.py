@@ -159,6 +159,12 @@ def test_type_difference_and_present():
     assert second["status"] == "present" and second["differences"] == []  # a disabled policy equals none
 
 
+def test_a_twin_under_dual_authorization_is_stricter_not_different():
+    """The source enabled instance dual authorization after creating this key; the target's twin has it from birth."""
+    result = build([key("s1", "k", ["a1"], dual=False)], [twin("t1", "k", ["a1"], dual=True)])
+    assert result["plan"]["keys"][0]["status"] == "present" and result["plan"]["keys"][0]["differences"] == []
+
+
 # -- policies ---------------------------------------------------------------------------------------------------------
 
 ACCESS = {"create_root_key": True, "create_standard_key": True, "import_root_key": True, "import_standard_key": True}
@@ -315,7 +321,7 @@ def test_report_content():
     report = result["report"]
     assert report.startswith("# Migration plan: HPCS to Key Protect\n")
     assert f"- Source: {SRC} (hs_crypto)" in report and f"- Target: {TGT}, Key Protect Dedicated (dedicated)" in report
-    assert "- Date: 2026-12-01T00:00:00Z" in report
+    assert "- Date: 2026-12-01 (UTC)" in report
     assert "| keys | create | import | copy | skip |" in report
     assert "| pay\\|ments | payments-root | root | active | create | pending |" in report
     assert "| legacy | legacy-root | imported root | active | import | pending |" in report
