@@ -291,6 +291,15 @@ def main(config_path, base, *extra):
           f"crkm.csv maps each registered source root key to its target key ({len(rows)} rows, no header)")
     check(verified["summary"]["registrations_left"] == 3, "verify reports the 3 resources still registered to source keys")
 
+    # Bad input is refused before any request, naming the variable and the rule.
+    mark = emu.mark()
+    stdout, dummy = run("rewrap", "-e", json.dumps({"hs_crypto_migration_rewrap": [{"src_dir": app}, {"source_key": "x", "files": "f"}]}),
+                        expect_rc=2)
+    check("hs_crypto_migration_rewrap[0].source_key is required" in stdout and "hs_crypto_migration_rewrap[1].files must be a list" in stdout
+          and not emu.requests_since(mark), "rewrap refused bad entries, naming each, before any request")
+    stdout, dummy = run("retire", expect_rc=2)
+    check("hs_crypto_migration_retire_confirm" in stdout and not emu.requests_since(mark), "retire without a confirmation: refused before any request")
+
     # 4. Rewrap: check mode sends nothing; every data key rewrapped; a re-run skips them all without a request.
     mark = emu.mark()
     run("rewrap", "--check")
