@@ -1,11 +1,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""WSGI layers: listener tagging, request log, fault injection, correlation ids.
+"""WSGI layers: listener tagging, request log, fault injection, correlation ids, the ``Date`` header.
 
-Control endpoints (``/_emulator/...``) pass straight through: never logged, never faulted.
+Control endpoints (``/_emulator/...``) pass straight through: never logged, never faulted. Every response, theirs
+included, carries an HTTP ``Date`` header from the emulator's movable clock (real services send ``Date``; clients that
+measure ages at the service's time read it).
 """
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
 import socket
 import time
@@ -66,6 +70,23 @@ def drop_connection(environ) -> None:
     raise DroppedConnection('connection dropped by fault injection')
 
 
+def http_date(moment) -> str:
+    """RFC 7231 IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``) of an aware datetime."""
+    return email.utils.format_datetime(moment.astimezone(datetime.timezone.utc), usegmt=True)
+
+
+def dated(start_response, clock):
+    """A ``start_response`` that sets ``Date`` from the emulator clock (replacing any the application set)."""
+
+    def start(status, headers, exc_info=None):
+        headers = [(name, value) for name, value in headers if name.lower() != 'date']
+        headers.append(('Date', http_date(clock.now())))
+        if exc_info is not None:
+            return start_response(status, headers, exc_info)
+        return start_response(status, headers)
+    return start
+
+
 class EmulatorMiddleware:
     """Wraps the Flask ``wsgi_app``."""
 
@@ -117,6 +138,7 @@ class EmulatorMiddleware:
         return f'{rule.status} {reason_phrase(rule.status)}', headers, payload
 
     def __call__(self, environ, start_response):
+        start_response = dated(start_response, self.state.clock)
         path = environ.get('PATH_INFO', '') or '/'
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + '/'):
             return self.wsgi_app(environ, start_response)
