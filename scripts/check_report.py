@@ -287,8 +287,9 @@ def check_html(report: Report, html_path: str, out_dir: str, results: list) -> N
 
             # 6. screenshot of the whole page
             height = driver.execute_script('return document.documentElement.scrollHeight;')
-            driver.set_window_size(1400, min(max(height + 40, 800), 12000))
+            driver.set_window_size(1400, min(max(height + 200, 800), 12000))
             header.click()  # back to critical first for the picture
+            driver.execute_script('window.scrollTo(0, 0);')
             shot = os.path.join(out_dir, 'compliance-report.png')
             report.check('html: screenshot saved', driver.save_screenshot(shot) and os.path.getsize(shot) > 0, shot)
         finally:
