@@ -17,8 +17,10 @@ import datetime
 import re
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, HsCryptoError, shown
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_info import DatedKms, read_rotation_policy
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import (
-    ENCRYPTION_ALGORITHMS, ROOT_KEY_SIZES, check_alias, decode_base64, format_rfc3339, parse_key_id, parse_rfc3339)
+    ENCRYPTION_ALGORITHMS, ROOT_KEY_SIZES, UUID_RE, check_alias, check_key_crn_instance, check_key_ring, decode_base64, format_rfc3339,
+    parse_key_id, parse_rfc3339)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import KeyFinder, is_deleted, key_result, key_type
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._safe_write import SafeWriter
 
@@ -217,6 +219,255 @@ def rotate_result(outcome):
     if outcome["msg"]:
         result["msg"] = outcome["msg"]
     return result
+
+
+# -- rotate a selection of keys -----------------------------------------------------------------------------------
+SELECT_OPTIONS = ("older_than_days", "key_ring", "without_rotation_policy", "aliases", "all_root_keys")
+SINGLE_KEY_SECRETS = ("payload", "encrypted_nonce", "iv", "encryption_algorithm")
+MAX_SELECTION = 1000
+ROTATABLE_SELECTED = (1,)  # a selection lists active root keys
+
+
+class _NoMaterial:
+    """The request of a rotation of a generated key: no body."""
+
+    @staticmethod
+    def body():
+        return None
+
+
+class BulkRotateRequest:
+    """A rotation of several keys: ``crypto_keys`` (ids, CRNs or aliases, in order) or ``select`` (one listing of the active
+    root keys matching every criterion given). Checked before any request."""
+
+    def __init__(self, crypto_keys=None, select=None, older_than_days=None, instance_guid=None, **single):
+        if crypto_keys is not None and select is not None:
+            raise ConfigurationError("crypto_keys and select are mutually exclusive (a list of keys, or a selection)")
+        if crypto_keys is None and select is None:
+            raise ConfigurationError("one of crypto_keys or select is required")
+        given = [name for name in SINGLE_KEY_SECRETS if single.get(name) is not None]
+        if given:
+            raise ConfigurationError(f"{', '.join(given)} rotate one imported key (with key_id or alias): not allowed with "
+                                     f"{'crypto_keys' if crypto_keys is not None else 'select'}; imported keys are rotated one at a time")
+        if older_than_days is not None and select is not None:
+            raise ConfigurationError("older_than_days goes with key_id, alias or crypto_keys; with select, use select.older_than_days")
+        self.older_than_days = _days(older_than_days, "older_than_days")
+        self.crypto_keys = None
+        self.select = None
+        if crypto_keys is not None:
+            self.crypto_keys = self._check_keys(crypto_keys, instance_guid)
+        else:
+            self.select = self._check_select(select)
+
+    @classmethod
+    def from_params(cls, params, instance_guid=None):
+        """The request, or None when the task names one key (key_id or alias)."""
+        if params.get("crypto_keys") is None and params.get("select") is None:
+            return None
+        return cls(crypto_keys=params.get("crypto_keys"), select=params.get("select"), older_than_days=params.get("older_than_days"),
+                   instance_guid=instance_guid, **dict((name, params.get(name)) for name in SINGLE_KEY_SECRETS))
+
+    @staticmethod
+    def _check_keys(crypto_keys, instance_guid):
+        if not isinstance(crypto_keys, list) or not crypto_keys:
+            raise ConfigurationError("crypto_keys must be a non-empty list of key ids, key CRNs or aliases")
+        if len(crypto_keys) > MAX_SELECTION:
+            raise ConfigurationError(f"crypto_keys holds at most {int(MAX_SELECTION)} keys (got {len(crypto_keys)})")
+        refs = []
+        for index, item in enumerate(crypto_keys):
+            option = f"crypto_keys[{int(index)}]"
+            if not isinstance(item, str) or not item.strip():
+                raise ConfigurationError(f"{option} must be a key id, a key CRN or an alias (got {shown(item)})")
+            text = item.strip()
+            if text.startswith("crn:") or UUID_RE.match(text):
+                if instance_guid:
+                    check_key_crn_instance(text, instance_guid, option)
+                refs.append((item, parse_key_id(text, option, alias_option=option), f"key {text}"))
+            else:
+                refs.append((item, check_alias(text, option), f"key with alias {text}"))
+        return refs
+
+    @staticmethod
+    def _check_select(select):
+        if not isinstance(select, dict):
+            raise ConfigurationError(f"select must be a dictionary of criteria ({', '.join(SELECT_OPTIONS)})")
+        unknown = sorted(str(name) for name in select if name not in SELECT_OPTIONS)
+        if unknown:
+            raise ConfigurationError(f"select: unknown criteria {', '.join(unknown)}; expected {', '.join(SELECT_OPTIONS)}")
+        checked = {"older_than_days": _days(select.get("older_than_days"), "select.older_than_days"), "key_ring": None, "aliases": None}
+        if select.get("key_ring") is not None:
+            checked["key_ring"] = check_key_ring(select["key_ring"], "select.key_ring")
+        aliases = select.get("aliases")
+        if aliases is not None:
+            if not isinstance(aliases, list) or not aliases:
+                raise ConfigurationError("select.aliases must be a non-empty list of aliases")
+            checked["aliases"] = [check_alias(alias, f"select.aliases[{int(index)}]") for index, alias in enumerate(aliases)]
+        for flag in ("without_rotation_policy", "all_root_keys"):
+            value = select.get(flag)
+            if value is not None and not isinstance(value, bool):
+                raise ConfigurationError(f"select.{flag} must be true or false (got {shown(value)})")
+            checked[flag] = bool(value)
+        if not (checked["all_root_keys"] or checked["key_ring"] or checked["aliases"] or checked["without_rotation_policy"]
+                or checked["older_than_days"] is not None):
+            raise ConfigurationError("select names no criterion: give older_than_days, key_ring, without_rotation_policy or aliases, "
+                                     "or all_root_keys=true to rotate every active root key")
+        return checked
+
+
+def _days(value, option):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AGE_DAYS):
+        raise ConfigurationError(f"{option} must be a whole number of days from 0 to {int(MAX_AGE_DAYS)} (got {shown(value)})")
+    return value
+
+
+def _error_text(exc):
+    text = str(exc)
+    details = [f"HTTP {exc.status}"] if getattr(exc, "status", None) else []
+    details += [code for code in getattr(exc, "codes", []) if code not in text]
+    return f"{text} [{'; '.join(details)}]" if details else text
+
+
+class BulkRotator:
+    """Rotates keys one after the other with the rules of one key; a key that fails does not stop the others.
+
+    Ages and the service's once-per-hour rule are judged at the service's time (the ``Date`` header of its answers, else
+    the local UTC time): for ``crypto_keys`` the time of each key's own read, for ``select`` the time of the listing.
+    Check mode sends the same reads and no write, and predicts the same rotations, skips and failures.
+    """
+
+    def __init__(self, kms, check_mode=False, sleep=None, clock=None):
+        self.dated = DatedKms(kms, clock)
+        self.check_mode = check_mode
+        self.rotator = KeyRotator(self.dated, check_mode=check_mode, sleep=sleep)
+        self.finder = KeyFinder(self.dated)
+        self.done = {}  # key id -> item that rotated it in this run
+
+    def run(self, request):
+        if request.crypto_keys is not None:
+            results = [self._one_listed(item, ref, label, request.older_than_days) for item, ref, label in request.crypto_keys]
+        else:
+            results = self._selection(request.select)
+        summary = {"total": len(results), "rotated": sum(1 for r in results if r["changed"]),
+                   "skipped": sum(1 for r in results if r["skipped"]), "failed": sum(1 for r in results if r["failed"])}
+        return results, summary
+
+    def _one_listed(self, item, ref, label, older_than_days):
+        raw, failure = self._read(item, ref, label)
+        if failure:
+            return failure
+        return self._decide_and_rotate(item, raw, self.dated.clock.now(), older_than_days)
+
+    def _selection(self, select):
+        params = {"state": ",".join(str(s) for s in ROTATABLE_SELECTED), "extractable": "false"}
+        listed = self.dated.list_all("keys", params=params, key_ring=select["key_ring"], context="Listing the root keys to rotate")
+        now = self.dated.clock.fix()
+        results = []
+        wanted = set(select["aliases"] or [])
+        if wanted:
+            held = set(alias for raw in listed for alias in (raw.get("aliases") or []) if isinstance(alias, str))
+            for alias in select["aliases"]:
+                if alias not in held:
+                    results.append(_entry(alias, None, failed=True, reason="not_found",
+                                          msg=f"No active root key{' of key ring ' + select['key_ring'] if select['key_ring'] else ''} "
+                                              f"has alias {alias}"))
+            listed = [raw for raw in listed if wanted & set(raw.get("aliases") or [])]
+        if select["older_than_days"] is not None:
+            listed = [raw for raw in listed if self._due(raw, now, select["older_than_days"]) is None]
+        if select["without_rotation_policy"]:
+            listed = [raw for raw in listed if not read_rotation_policy(self.dated, raw)]
+        for raw in listed:
+            results.append(self._decide_and_rotate(raw.get("id"), raw, now, None))
+        return results
+
+    def _read(self, item, ref, label):
+        try:
+            raw = self.finder.get(ref, context=f"Reading {label}")
+        except HsCryptoError as exc:
+            return None, _entry(item, None, failed=True, reason="read_failed", msg=_error_text(exc))
+        if raw is None:
+            return None, _entry(item, None, failed=True, reason="not_found", msg=f"No {label} exists (or it was purged)")
+        return raw, None
+
+    @staticmethod
+    def _due(raw, now, days):
+        """None when the key's current version is at least ``days`` old at ``now``, else why it is not due."""
+        since = parse_service_date(version_of(raw)["creation_date"], "keyVersion.creationDate")
+        due = since + datetime.timedelta(days=days)
+        if now >= due:
+            return None
+        return ("Key %s was not rotated: its current version is from %s, %d day(s) old; with older_than_days=%d it is due from %s."
+                % (raw.get("id"), format_rfc3339(since), (now - since).days, days, format_rfc3339(due)))
+
+    @staticmethod
+    def _refusal(raw):
+        """(reason, message) when the key cannot be rotated in a selection, else None."""
+        key_id = raw.get("id")
+        if key_type(raw) == "standard":
+            return "standard_key", f"Key {key_id} is a standard key; only root keys can be rotated"
+        if is_deleted(raw):
+            return "deleted", f"Key {key_id} is deleted; restore it (hs_crypto_key state=restored) before rotating it"
+        if raw.get("state") == 2:
+            return "suspended", f"Key {key_id} is suspended; enable it (hs_crypto_key enabled=true) before rotating it"
+        if raw.get("state") not in (1, 3):
+            return "state", f"Key {key_id} is in state {raw.get('state')}; only active and deactivated keys can be rotated"
+        if raw.get("imported"):
+            return "imported", (f"Key {key_id} was imported: its rotation needs new key material, which a selection does not carry; "
+                                "rotate it on its own (key_id or alias, with payload)")
+        return None
+
+    def _decide_and_rotate(self, item, raw, now, older_than_days):
+        key_id = raw.get("id")
+        refusal = self._refusal(raw)
+        if refusal:
+            return _entry(item, raw, failed=True, reason=refusal[0], msg=refusal[1])
+        if key_id in self.done:
+            return _entry(item, raw, skipped=True, reason="already_rotated",
+                          msg=f"Key {key_id} was already rotated by this run (item {self.done[key_id]})")
+        if older_than_days is not None:
+            try:
+                why = self._due(raw, now, older_than_days)
+            except HsCryptoError as exc:
+                return _entry(item, raw, failed=True, reason="bad_answer", msg=_error_text(exc))
+            if why:
+                return _entry(item, raw, skipped=True, reason="not_due", msg=why)
+        last = raw.get("lastRotateDate")
+        try:
+            too_soon = bool(last) and now < parse_service_date(last, "lastRotateDate") + ROTATION_PAUSE
+        except HsCryptoError as exc:
+            return _entry(item, raw, failed=True, reason="bad_answer", msg=_error_text(exc))
+        if too_soon:
+            return _entry(item, raw, skipped=True, reason="rotated_within_hour", msg=KeyRotator._too_soon(key_id, last))  # pylint: disable=protected-access
+        self.done[key_id] = item
+        if self.check_mode:
+            predicted = dict(raw, lastRotateDate=None, keyVersion={"id": None, "creationDate": None})
+            return _entry(item, predicted, changed=True, previous=version_of(raw))
+        try:
+            after = self.rotator._send(raw, _NoMaterial())  # pylint: disable=protected-access
+        except HsCryptoError as exc:
+            if exc.has_code("KEY_ROTATION_NOT_PERMITTED"):
+                del self.done[key_id]
+                return _entry(item, raw, skipped=True, reason="rotated_within_hour", msg=_error_text(exc))
+            return _entry(item, raw, failed=True, reason="rotation_failed", msg=_error_text(exc))
+        return _entry(item, after, changed=True, previous=version_of(raw))
+
+
+def _entry(item, raw, changed=False, skipped=False, failed=False, reason=None, msg=None, previous=None):
+    key = key_result(raw) if raw is not None else None
+    return {"item": item, "key_id": raw.get("id") if raw is not None else None, "changed": changed, "skipped": skipped,
+            "failed": failed, "reason": reason, "msg": msg, "key": key, "previous_version": previous,
+            "key_version": key["key_version"] if key and changed else None}
+
+
+def bulk_result(results, summary):
+    """The module result of a rotation of several keys (``failed`` is decided by the caller from ``summary``)."""
+    rotated = [r for r in results if r["changed"]]
+    return {
+        "changed": bool(rotated),
+        "results": results,
+        "summary": summary,
+        "diff": {"before": {"key_versions": dict((r["key_id"], (r["previous_version"] or {}).get("id")) for r in rotated)},
+                 "after": {"key_versions": dict((r["key_id"], (r["key_version"] or {}).get("id") or NEW_VERSION) for r in rotated)}},
+    }
 
 
 # -- wrap, unwrap, rewrap ---------------------------------------------------------------------------------------
