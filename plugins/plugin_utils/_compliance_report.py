@@ -302,6 +302,7 @@ def _fmt(number):
 
 SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#d1361b", "medium": "#e08a00", "low": "#3c7dc4"}
 STATUS_COLOURS = {"fail": "#d1361b", "pass": "#2e8540", "na": "#a7adb4"}
+SEGMENT_WORDS = {"fail": "failing", "pass": "passing or waived", "na": "not applicable or disabled"}
 
 CSS = """
 :root { --fail: #d1361b; --pass: #2e8540; --na: #a7adb4; --line: #d6d9dd; --ink: #1d2329; --muted: #5b636b; }
@@ -504,13 +505,13 @@ def instance_chart(results):
         y = 10 + index * row
         label = instance_label(result)
         short = label if len(label) <= 24 else label[:23] + "\u2026"
-        bar = width * (share or 0)
+        length = width * (share or 0)
         colour = STATUS_COLOURS["pass"] if (share or 0) >= 0.9 else ("#e08a00" if (share or 0) >= 0.7 else STATUS_COLOURS["fail"])
         parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{_e(short)}</text>'
                      f'<rect x="{left}" y="{y}" width="{width}" height="18" fill="#eef0f3"/>'
-                     f'<rect class="bar" x="{left}" y="{y}" width="{_fmt(bar)}" height="18" fill="{colour}">'
+                     f'<rect class="bar" x="{left}" y="{y}" width="{_fmt(length)}" height="18" fill="{colour}">'
                      f'<title>{_e(label)}: {_percent(share)} compliant</title></rect>'
-                     f'<text x="{_fmt(left + bar + 4)}" y="{y + 13}">{_percent(share)}</text>')
+                     f'<text x="{_fmt(left + length + 4)}" y="{y + 13}">{_percent(share)}</text>')
     return _svg("chart-instances", left + width + 50, height, "Compliant share per instance", "".join(parts))
 
 
@@ -538,7 +539,7 @@ def rule_chart(results):
             segment = width * count / total
             segments.append(f'<rect class="seg seg-{name}" x="{_fmt(x)}" y="{y}" width="{_fmt(segment)}" height="16" '
                             f'fill="{STATUS_COLOURS[name]}"><title>{_e(rule["id"])}: {count} instance(s) '
-                            f'{ {"fail": "failing", "pass": "passing", "na": "not applicable or disabled"}[name] }</title></rect>')
+                            f'{SEGMENT_WORDS[name]}</title></rect>')
             x += segment
         checked = rule["checked"]
         passed = f'{(checked - rule["failed"]) / checked * 100:.0f}% of {checked} checks' if checked else "no check"
