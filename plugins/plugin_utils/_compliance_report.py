@@ -94,6 +94,8 @@ def _text(value):
         return ""
     if isinstance(value, (list, tuple)):
         return ", ".join(_text(item) for item in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{_text(name)}: {_text(item)}" for name, item in value.items())
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

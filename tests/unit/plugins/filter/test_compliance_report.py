@@ -394,3 +394,13 @@ def test_results_with_only_the_required_parts_render():
     suite = junit(hs_crypto_compliance_junit(bare)).find("testsuite")
     assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("i-1", "1", "1")
     assert suite.find("testcase/failure").text == "0 check(s) failed"
+
+
+def test_observed_and_expected_as_dictionaries_read_as_name_value_pairs(results):
+    result = copy.deepcopy(results[1])
+    result["findings"][1]["observed"] = {"interval_month": 24}
+    result["findings"][1]["expected"] = {"interval_month": "<= 12"}
+    failure = junit(hs_crypto_compliance_junit([result])).find(
+        "testsuite/testcase[@name='rotation-interval: Rotation interval at most max_interval_month months']/failure")
+    assert failure.text.endswith("[observed: interval_month: 24; expected: interval_month: <= 12]")
+    assert "observed interval_month: 24; expected interval_month: &lt;= 12" in hs_crypto_compliance_html([result])
