@@ -411,7 +411,7 @@ class BulkRotator:
         if raw.get("state") not in (1, 3):
             return "state", f"Key {key_id} is in state {raw.get('state')}; only active and deactivated keys can be rotated"
         if raw.get("imported"):
-            return "imported", (f"Key {key_id} was imported: its rotation needs new key material, which a selection does not carry; "
+            return "imported", (f"Key {key_id} was imported: its rotation needs new key material, which a rotation of several keys does not carry; "
                                 "rotate it on its own (key_id or alias, with payload)")
         return None
 
