@@ -55,8 +55,8 @@ def estate(keys=(), key_policies=None, policies=None, registrations=(), units=No
             "policies_reason": None, "registrations": [{"keyId": k} for k in registrations], "units": units, "kms_reason": kms_reason}
 
 
-def run(state, instance=HPCS, rules=None, waivers=None, now=NOW):
-    return compliance.evaluate(state, instance, compliance.parse_rules(rules), compliance.parse_waivers(waivers, GUID), now)
+def run(state, instance=None, rules=None, waivers=None, now=NOW):
+    return compliance.evaluate(state, instance or HPCS, compliance.parse_rules(rules), compliance.parse_waivers(waivers, GUID), now)
 
 
 def rule(result, rule_id):

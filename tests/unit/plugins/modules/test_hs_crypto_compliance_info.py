@@ -152,8 +152,8 @@ def test_instance_a_fails_several_rules_reading_only(check, hsc, estate):
     assert statuses(result)["rotation-overdue"] == "pass" and statuses(result)["imported-rotated"] == "pass"
     assert statuses(result)["metrics-enabled"] == "pass"
     assert statuses(result)["high-availability"] == "not_applicable"
-    assert result["instance"] == {"instance_id": INSTANCE_A, "crn": f"crn:v1:bluemix:public:hs-crypto:us-south:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:{INSTANCE_A}::",
-                                  "service": "hs_crypto", "plan": None, "region": None, "name": None}
+    crn = f"crn:v1:bluemix:public:hs-crypto:us-south:a/b0c6a0e1c9f84d2f9e8a7b6c5d4e3f21:{INSTANCE_A}::"
+    assert result["instance"] == {"instance_id": INSTANCE_A, "crn": crn, "service": "hs_crypto", "plan": None, "region": None, "name": None}
     # the end of support, counted from the service's time
     now = parsed(result["evaluated_at"])
     assert abs((now - datetime.datetime.now(UTC)).total_seconds()) < 60
@@ -215,8 +215,8 @@ def test_key_policy_reads_are_skipped_when_their_rules_are_disabled(check, hsc, 
     disabled = {rule: {"enabled": False} for rule in ("rotation-enabled", "rotation-interval", "rotation-overdue", "key-dual-auth")}
     failed, result = check(service="hs_crypto", rules=disabled)
     assert not failed, result.get("msg")
-    assert [e["route"] for e in hsc.requests_since(mark)] == ["GET /api/v2/keys", "GET /api/v2/instance/policies",
-                                                             "GET /api/v2/keys/registrations"]
+    routes = [e["route"] for e in hsc.requests_since(mark)]
+    assert routes == ["GET /api/v2/keys", "GET /api/v2/instance/policies", "GET /api/v2/keys/registrations"]
     assert [statuses(result)[rule] for rule in disabled] == ["disabled"] * 4
     assert dict((k["name"], k["rotation_enabled"]) for k in result["keys"])["rotating"] is None
 
