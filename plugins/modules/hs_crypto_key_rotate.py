@@ -89,7 +89,6 @@ options:
         description:
           - Only the keys of this key ring (sent as the listing's C(X-Kms-Key-Ring) header).
         type: str
-        no_log: false
       without_rotation_policy:
         description:
           - Only keys without an enabled automatic rotation policy. Costs one C(GET /keys/{id}/policies?policy=rotation) per key

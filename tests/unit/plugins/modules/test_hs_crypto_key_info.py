@@ -143,8 +143,8 @@ def test_rotated_before_days_is_exact_with_never_rotated_keys(info, hsc):
     assert [(e["method"], e["route"]) for e in sent] == [
         ("HEAD", "HEAD /api/v2/keys"), ("GET", "GET /api/v2/keys"), ("GET", "GET /api/v2/keys")]
     bound = rfc3339(datetime.datetime.strptime(result["evaluated_at"], "%Y-%m-%dT%H:%M:%SZ") - datetime.timedelta(days=90))
-    assert [query_of(e)["filter"] for e in sent[1:]] == [[f'lastRotateDate=lt:"{bound}"'],
-                                                          [f'lastRotateDate=none creationDate=lt:"{bound}"']]
+    expected = [[f'lastRotateDate=lt:"{bound}"'], [f'lastRotateDate=none creationDate=lt:"{bound}"']]
+    assert [query_of(e)["filter"] for e in sent[1:]] == expected
 
     failed, forty = info(rotated_before_days=40, type="root")
     assert not failed and names(forty) == ["rot-50", "rot-95", "rot-never-100"]

@@ -379,8 +379,8 @@ def test_select_aliases_and_without_rotation_policy(rotate, hsc):
     new_key(hsc, "pol-std", extractable=True)
 
     mark = hsc.mark()
-    failed, check = rotate(check_mode=True, select={"aliases": ["pol-with", "pol-without", "pol-std", "pol-nowhere"],
-                                                   "without_rotation_policy": True})
+    select = {"aliases": ["pol-with", "pol-without", "pol-std", "pol-nowhere"], "without_rotation_policy": True}
+    failed, check = rotate(check_mode=True, select=select)
     sent = hsc.requests_since(mark)
     assert [e["route"] for e in sent] == ["GET /api/v2/keys"] + ["GET /api/v2/keys/<key_id>/policies"] * 2
     assert failed and [(e["item"], outcome(e)) for e in check["results"]] == [
