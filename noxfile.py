@@ -217,9 +217,12 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=ANSIBLE_CORE[PRIMARY][1])
 def docs(session: nox.Session) -> None:
-    """antsibull-docs lint; the HTML site built offline; then opened in headless Chromium (scripts/docsite.py)."""
+    """antsibull-docs lint; the HTML site built offline; then opened in headless Chromium (scripts/docsite.py); the
+    compliance reports rendered from a sample, the JUnit file checked against its schema and the HTML in Chromium
+    (scripts/check_report.py; the screenshot stays in .nox/docs/tmp/compliance-report/)."""
     debian_packages(session, *DEBIAN_PACKAGES['docs'])
-    install_core(session, PRIMARY, 'antsibull-docs', 'sphinx', 'sphinx-ansible-theme', 'selenium', 'requests')
+    install_core(session, PRIMARY, 'antsibull-docs', 'sphinx', 'sphinx-ansible-theme', 'selenium', 'requests', 'xmlschema',
+                 'pip')
     tree = stage(session)
     site = tmp(session) / 'docsite'
     shutil.rmtree(site, ignore_errors=True)
@@ -240,6 +243,11 @@ def docs(session: nox.Session) -> None:
     session.run('sphinx-build', '-M', 'html', 'rst', 'build', '-c', '.', '-W', '--keep-going', '-q', '-j', '2')
     session.run('python', str(ROOT / 'scripts' / 'docsite.py'), 'check', 'build/html', '--report', 'check.json',
                 env={'SE_OFFLINE': 'true'})
+    report = tmp(session) / 'compliance-report'
+    shutil.rmtree(report, ignore_errors=True)
+    report.mkdir()
+    session.run('python', str(ROOT / 'scripts' / 'check_report.py'), str(ROOT / 'tests' / 'unit' / 'fixtures' / 'compliance_results.json'),
+                str(report), env={'SE_OFFLINE': 'true'})
 
 
 def build_tarball(session: nox.Session, tree: Path) -> Path:

@@ -27,6 +27,13 @@ class QuietRequestHandler(WSGIRequestHandler):
     def log_request(self, code='-', size='-'):
         pass
 
+    def send_response(self, code, message=None):
+        """The status line and ``Server``, without the real-time ``Date`` that ``BaseHTTPRequestHandler`` adds: the
+        application sends its own, from the emulator's movable clock (middleware), as the one ``Date`` of the answer."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header('Server', self.version_string())
+
     def log(self, type, message, *args):  # pylint: disable=redefined-builtin
         LOG.debug('%s: %s', type, message % args if args else message)
 

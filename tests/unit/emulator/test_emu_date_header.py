@@ -6,30 +6,11 @@ from __future__ import annotations
 import datetime
 import email.utils
 
-import pytest
 import requests
 
-from hpcs_emulator import server as server_module
 from hpcs_emulator.testing import INSTANCE_A
 
 UTC = datetime.timezone.utc
-
-
-def send_response_without_date(handler, code, message=None):
-    """``BaseHTTPRequestHandler.send_response`` less its own ``Date`` (real time): the application's is the one sent."""
-    handler.log_request(code)
-    handler.send_response_only(code, message)
-    handler.send_header('Server', handler.version_string())
-
-
-@pytest.fixture(autouse=True)
-def one_date_header(monkeypatch):
-    """Stands in for a change to tests/hpcs_emulator/server.py, outside this change's files: Python's
-    ``BaseHTTPRequestHandler.send_response`` (under Werkzeug's handler) always adds a ``Date`` of the real time, so a
-    response would carry two (clients merge them into one unparsable value). ``QuietRequestHandler`` should send only
-    the application's; until it does, these tests make it so."""
-    if server_module.QuietRequestHandler.send_response is server_module.WSGIRequestHandler.send_response:
-        monkeypatch.setattr(server_module.QuietRequestHandler, 'send_response', send_response_without_date, raising=False)
 
 
 def _date(response) -> datetime.datetime:

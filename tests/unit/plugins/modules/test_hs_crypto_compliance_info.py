@@ -9,7 +9,6 @@ import pytest
 
 from ansible_collections.ibm.hs_crypto.plugins.modules.hs_crypto_compliance_info import main
 
-from hpcs_emulator import server as server_module
 
 INSTANCE_A = "8a4b2f6e-0c1d-4e5f-9a7b-1c2d3e4f5a6b"
 KP_STANDARD = "5d1c7b2a-9e8f-4a3b-8c6d-2e1f0a9b8c7d"
@@ -23,20 +22,6 @@ COS = "crn:v1:bluemix:public:cloud-object-storage:global:a/b0c6a0e1c9f84d2f9e8a7
 MATERIAL = base64.b64encode(bytes(range(100, 132))).decode()
 UTC = datetime.timezone.utc
 DAY = 86400
-
-
-def send_response_without_date(handler, code, message=None):
-    handler.log_request(code)
-    handler.send_response_only(code, message)
-    handler.send_header("Server", handler.version_string())
-
-
-@pytest.fixture(autouse=True)
-def one_date_header(monkeypatch):
-    """Stands in for a change to tests/hpcs_emulator/server.py (outside this change's files): the HTTP server adds a Date of
-    the real time besides the emulator's (tests/unit/emulator/test_emu_date_header.py says more)."""
-    if server_module.QuietRequestHandler.send_response is server_module.WSGIRequestHandler.send_response:
-        monkeypatch.setattr(server_module.QuietRequestHandler, "send_response", send_response_without_date, raising=False)
 
 
 def envelope(media, resources):
@@ -80,7 +65,9 @@ def seed(hsc):
 
 
 def in_days(days):
-    return (datetime.datetime.now(UTC) + datetime.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A moment ``days`` days and 12 hours from now: the half day keeps a whole-day count ("in 10 days") the same in two
+    evaluations a second apart (without it, a count taken in the second the key was made differs from the next one's)."""
+    return (datetime.datetime.now(UTC) + datetime.timedelta(days=days, hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture
