@@ -243,7 +243,7 @@ def docs(session: nox.Session) -> None:
     session.run('sphinx-build', '-M', 'html', 'rst', 'build', '-c', '.', '-W', '--keep-going', '-q', '-j', '2')
     session.run('python', str(ROOT / 'scripts' / 'docsite.py'), 'check', 'build/html', '--report', 'check.json',
                 env={'SE_OFFLINE': 'true'})
-    report = tmp(session) / 'compliance-report'
+    report = ROOT / tmp(session) / 'compliance-report'
     shutil.rmtree(report, ignore_errors=True)
     report.mkdir()
     session.run('python', str(ROOT / 'scripts' / 'check_report.py'), str(ROOT / 'tests' / 'unit' / 'fixtures' / 'compliance_results.json'),

@@ -163,7 +163,7 @@ plan:
       elements: str
 declaration:
   description:
-    - The target in the variables of the role M(ibm.hs_crypto.hs_crypto_instance) - C(hs_crypto_instance_id),
+    - The target in the variables of the role P(ibm.hs_crypto.hs_crypto_instance#role) - C(hs_crypto_instance_id),
       C(hs_crypto_instance_service) (V(key_protect)), C(hs_crypto_instance_key_rings) (the non-default rings of moved keys),
       C(hs_crypto_instance_policies), C(hs_crypto_instance_keys) (the V(create) and V(import) keys that are not blocked; standard
       keys are not in it).
