@@ -71,8 +71,8 @@ class Emulator:
             resources.append({"type": POLICY_TYPE, "rotation": rotation})
         if dual is not None:
             resources.append({"type": POLICY_TYPE, "dualAuthDelete": {"enabled": dual}})
-        self.kms(instance, "PUT", f"keys/{key_id}/policies", {"metadata": {"collectionType": POLICY_TYPE, "collectionTotal": len(resources)},
-                                                             "resources": resources})
+        body = {"metadata": {"collectionType": POLICY_TYPE, "collectionTotal": len(resources)}, "resources": resources}
+        self.kms(instance, "PUT", f"keys/{key_id}/policies", body)
 
     def instance_policy(self, instance, policy, data):
         self.kms(instance, "PUT", "instance/policies", {"metadata": {"collectionType": POLICY_TYPE, "collectionTotal": 1},
@@ -201,8 +201,8 @@ def main(config_path, base, *extra):
     run("compliance", inventory, "-e", "hs_crypto_compliance_fail_on=critical", *extra, expect_rc=2)
     waivers = [{"rule": "inactive-key-registrations", "key": "old-backup-root", "reason": "bucket emptied, CHG0042",
                 "expires": "2027-01-15"}]
-    run("compliance", inventory, "-l", "payments-hpcs", "-e", json.dumps({"hs_crypto_compliance_waivers": waivers,
-                                                                        "hs_crypto_compliance_fail_on": "critical"}), *extra)
+    gated = {"hs_crypto_compliance_waivers": waivers, "hs_crypto_compliance_fail_on": "critical"}
+    run("compliance", inventory, "-l", "payments-hpcs", "-e", json.dumps(gated), *extra)
     a = load(reports)[hpcs]
     waived = [f for f in a["findings"] if f["rule"] == "inactive-key-registrations"]
     check(waived and all(f["waived"] for f in waived), "the waiver waives the only critical finding, which stays in the report, "
