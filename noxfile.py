@@ -427,6 +427,12 @@ def benchmark(session: nox.Session) -> None:
     _figures(session, 'provision_benchmark.py')
 
 
+@nox.session(name='compliance-benchmark', python=ANSIBLE_CORE[PRIMARY][1], default=False)
+def compliance_benchmark(session: nox.Session) -> None:
+    """The compliance playbook over N instances x M keys against the read floors (after --, e.g. --instances 50 --keys 1000)."""
+    _figures(session, 'compliance_benchmark.py')
+
+
 @nox.session(python=ANSIBLE_CORE[PRIMARY][1], default=False)
 def chaos(session: nox.Session) -> None:
     """N instances x M keys converged under injected faults (arguments after --, e.g. --instances 2 --keys 50)."""
