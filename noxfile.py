@@ -339,8 +339,9 @@ def _playbook_env(emulator: Emulator, tree: Path) -> dict[str, str]:
 @nox.session(python=ANSIBLE_CORE[PRIMARY][1], default=False)
 def demo(session: nox.Session) -> None:
     """The main job against a fresh emulator: provision the example inventory, run again (nothing may change), then
-    preview an edit of the inventory with --check --diff (no write may reach the service). Options after -- go to
-    ansible-playbook; HS_CRYPTO_DEMO_INVENTORY names another inventory."""
+    preview an edit of the inventory with --check --diff (no write may reach the service), then the compliance reports
+    of the inventory (read-only). Options after -- go to ansible-playbook; HS_CRYPTO_DEMO_INVENTORY names another
+    inventory."""
     install_core(session, PRIMARY, '-r', 'tests/integration/requirements.txt')
     tree = stage(session)
     inventory = Path(os.environ.get('HS_CRYPTO_DEMO_INVENTORY', ROOT / 'examples' / 'inventory'))
@@ -368,6 +369,15 @@ def demo(session: nox.Session) -> None:
         if emulator.writes() != before:
             session.error(f'check mode wrote {emulator.writes() - before} request(s) to the service (it must not)')
         session.log('check mode: the change above was predicted, and the service received no write request')
+        reports = ROOT / tmp(session) / 'compliance'
+        shutil.rmtree(reports, ignore_errors=True)
+        before = emulator.writes()
+        session.run('ansible-playbook', '-i', str(inventory), 'ibm.hs_crypto.compliance', '-e', f'hs_crypto_compliance_dir={reports}',
+                    *session.posargs, env=env)
+        missing = [name for name in ('compliance.json', 'compliance.html', 'compliance.junit.xml') if not (reports / name).is_file()]
+        if missing or emulator.writes() != before:
+            session.error(f'the compliance run wrote no {", ".join(missing)} or sent a write' if missing else 'the compliance run sent a write')
+        session.log(f'compliance of the example inventory (read-only): {reports}/compliance.html, .json, .junit.xml')
     finally:
         emulator.stop()
 
