@@ -73,8 +73,8 @@ class Emulator:
         return self.local.session
 
     def token(self):
-        answer = self.session().post(f"{self.https}/identity/token", data={"grant_type": GRANT, "apikey": API_KEY}, timeout=60,
-                                verify=self.ca_path)
+        data = {"grant_type": GRANT, "apikey": API_KEY}
+        answer = self.session().post(f"{self.https}/identity/token", data=data, timeout=60, verify=self.ca_path)
         answer.raise_for_status()
         return answer.json()["access_token"]
 

@@ -7,7 +7,7 @@
 
 """Reports of ``hs_crypto_compliance_info`` results: one self-contained HTML page, and JUnit XML for CI.
 
-Pure Python, standard library only, and no import of Ansible: the filters (plugins/filter/hs_crypto_compliance_report.py)
+Pure Python, standard library only, and no import of Ansible: the filters (plugins/filter/hs_crypto_compliance_html.py)
 wrap these functions, and scripts/check_report.py imports this file by path to render the same report it then checks
 in a browser and against the JUnit schema.
 

@@ -14,7 +14,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ibm.hs_crypto.plugins.filter.hs_crypto_compliance_report import (
+from ansible_collections.ibm.hs_crypto.plugins.filter.hs_crypto_compliance_html import (
     FilterModule, hs_crypto_compliance_html, hs_crypto_compliance_junit)
 from ansible_collections.ibm.hs_crypto.plugins.plugin_utils import _compliance_report
 
