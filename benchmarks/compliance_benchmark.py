@@ -190,7 +190,9 @@ def main():
     print(f"seeded {args.instances} instances x {args.keys} keys in {time.perf_counter() - started:.1f} s", flush=True)
     with tempfile.TemporaryDirectory(prefix="hs-crypto-compliance-bench-") as workdir:
         play_time, play_requests, sizes = playbook(emulator, ids, args.forks, args.collections_path, workdir)
+    print(f"playbook: {play_time:.1f} s, {play_requests} requests", flush=True)
     sequential_time, sequential_requests = floor(emulator, ids, 1)
+    print(f"sequential floor: {sequential_time:.1f} s, {sequential_requests} requests", flush=True)
     parallel_time, parallel_requests = floor(emulator, ids, args.forks)
     figures = {
         "instances": args.instances, "keys_per_instance": args.keys, "forks": args.forks,
