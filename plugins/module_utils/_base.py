@@ -191,6 +191,21 @@ class HsCryptoModule(AnsibleModule):
                 masked[name] = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
         return {"module_args": masked}
 
+    @staticmethod
+    def item_diffs(results):
+        """Take each result's ``diff`` out; return the ones that change something, headed by the result's ``item``."""
+        diffs = [dict(result.pop("diff"), before_header=str(result["item"]), after_header=str(result["item"])) for result in results]
+        return [diff for diff in diffs if diff["before"] != diff["after"]]
+
+    def exit_many(self, results, summary, changed, noun="keys", failed=lambda result: result["failed"], **extra):
+        """End a module that works on many items: every item converged; the task fails at the end, naming each failed item
+        with its message, when any failed (``changed`` and the results are returned either way)."""
+        if summary["failed"]:
+            failures = "; ".join(f"{result['item']}: {result['msg']}" for result in results if failed(result))
+            self.fail_json(f"{summary['failed']} of {len(results)} {noun} failed: {failures}", changed=changed, results=results,
+                           summary=summary, **extra)
+        self.exit_json(changed=changed, results=results, summary=summary, **extra)
+
     def fail_from(self, exc, context=None, **result):
         """Fail with ``context: <service message>`` plus status, reason codes and correlation id under ``error``."""
         message = self.redact(str(exc))

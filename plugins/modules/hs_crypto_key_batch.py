@@ -262,17 +262,12 @@ def converge(module):
     results = converge_all(module.kms, specs, check_mode=module.check_mode, redact=module.connection.redact,
                            expected_rings=module.params["expected_key_rings"])
     summary = summarize(results)
-    diff = [dict(result.pop("diff"), before_header=result["item"], after_header=result["item"]) for result in results]
-    extra = {"diff": [d for d in diff if d["before"] != d["after"]]}
+    diff = module.item_diffs(results)
     changed = any(result["changed"] for result in results)  # a key that failed after a change counts
     for result in results:
         for warning in result.get("warnings", ()):
             module.warn(f"{result['item']}: {warning}")
-    if summary["failed"]:
-        failures = "; ".join(f"{r['item']}: {r['msg']}" for r in results if r["failed"])
-        module.fail_json(f"{summary['failed']} of {len(results)} keys failed: {failures}", changed=changed,
-                         results=results, summary=summary, **extra)
-    module.exit_json(changed=changed, results=results, summary=summary, **extra)
+    module.exit_many(results, summary, changed, diff=diff)
 
 
 def main():

@@ -222,14 +222,8 @@ def copy_keys(module):
                        expected_rings=module.params["expected_key_rings"])
     results = copier.copy_all(entries)
     summary = copy_summary(results)
-    diff = [dict(result.pop("diff"), before_header=str(result["item"]), after_header=str(result["item"])) for result in results]
-    extra = {"diff": [d for d in diff if d["before"] != d["after"]]}
-    changed = any(result["changed"] for result in results)
-    if summary["failed"]:
-        failures = "; ".join(f"{r['item']}: {r['msg']}" for r in results if r["failed"])
-        module.fail_json(f"{summary['failed']} of {len(results)} keys failed: {failures}", changed=changed, results=results,
-                         summary=summary, **extra)
-    module.exit_json(changed=changed, results=results, summary=summary, **extra)
+    diff = module.item_diffs(results)
+    module.exit_many(results, summary, any(result["changed"] for result in results), diff=diff)
 
 
 def main():

@@ -241,11 +241,7 @@ def rewrap(module):
         if colliding:
             module.no_log_values.difference_update(colliding)
             extra["invocation"] = {"module_args": masked_arguments(module.params, module.argument_spec, SECRET_SUBOPTIONS)}
-    if summary["failed"]:
-        failures = "; ".join(f"{r['item']}: {r['msg']}" for r in results if r["status"] == "failed")
-        module.fail_json(f"{summary['failed']} of {len(results)} items failed: {failures}", changed=changed, results=results,
-                         summary=summary, **extra)
-    module.exit_json(changed=changed, results=results, summary=summary, **extra)
+    module.exit_many(results, summary, changed, noun="items", failed=lambda result: result["status"] == "failed", **extra)
 
 
 def main():
