@@ -32,6 +32,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_batch import pa
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_rings import check_ring_id
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import key_argument_spec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import common_argument_spec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import concurrency_of
 
 # What messages call each part of the input: the hs_crypto_instance role's variables, unless the input's `names` says otherwise.
 DEFAULT_NAMES = {"keys": "hs_crypto_instance_keys", "shared_keys": "hs_crypto_instance_shared_keys",
@@ -175,6 +176,11 @@ def _from_role_variables(variables, problems):
         problems.extend(error.msg for error in result.errors)
         if not result.error_messages:
             valid[name] = result.validated_parameters[name]
+    if valid.get(ROLE_PREFIX + "concurrency") is not None:
+        try:
+            concurrency_of(valid, option=ROLE_PREFIX + "concurrency")
+        except ConfigurationError as exc:
+            problems.append(str(exc))
     connection = dict((option, valid.get(ROLE_PREFIX + (option[len("instance_"):] if option.startswith("instance_") else option)))
                       for option in common_argument_spec())
     return {"connection": connection, "keys": valid.get(ROLE_PREFIX + "keys"), "shared_keys": valid.get(ROLE_PREFIX + "shared_keys"),

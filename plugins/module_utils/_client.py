@@ -13,6 +13,8 @@ the collection envelope; answers are unwrapped; error answers become
 ``ApiError`` with the service's message, reason codes, status and correlation id.
 """
 
+import threading
+
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, Redactor
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._transport import new_correlation_id
 
@@ -41,7 +43,7 @@ class AuthorizedSender:
         headers["Authorization"] = self.tokens.authorization()
         response = self.transport.send(method, url, headers=headers, **kwargs)
         if response.status == 401 and self.tokens.can_refresh:
-            self.tokens.refresh()
+            self.tokens.refresh_rejected(headers["Authorization"])
             headers["Authorization"] = self.tokens.authorization()
             kwargs["correlation_id"] = new_correlation_id()
             response = self.transport.send(method, url, headers=headers, **kwargs)
@@ -166,6 +168,7 @@ class KmsClient:
         self.instance_id = instance_id
         self.last_correlation_id = None
         self.requests_made = 0
+        self._count_lock = threading.Lock()
 
     def url(self, path):
         return f"{self.base_url}/{path.lstrip('/')}"
@@ -180,7 +183,8 @@ class KmsClient:
             headers["Prefer"] = prefer
         if body is not None:
             headers["Content-Type"] = content_type
-        self.requests_made += 1
+        with self._count_lock:
+            self.requests_made += 1
         response = self.sender.send(method, self.url(path), headers=headers, params=params, json_body=body,
                                     idempotent=idempotent)
         self.last_correlation_id = response.correlation_id

@@ -19,6 +19,7 @@ a grant too, an expired or rejected token is replaced by a fresh one.
 import base64
 import json
 import os
+import threading
 import time
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, IamError, Redactor, TransportError
@@ -308,6 +309,8 @@ class TokenProvider:
         self.redact.add(self.api_key)
         self._clock = clock or time.time
         self._token = None
+        # Workers of one module share the provider: one of them obtains or renews the token, the others wait for it.
+        self._lock = threading.RLock()
         self.requests_made = 0
         self.seen = []  # every access token used in this run, so callers can keep them out of output
         if iam_token:
@@ -335,11 +338,12 @@ class TokenProvider:
         A token given without a grant that cannot work (not an IAM access token, or expired by its own ``exp``
         claim) is refused here, before any request, as nothing could renew it.
         """
-        if self._token is None or (self.can_refresh and self._token.needs_refresh(self._clock())):
-            self.refresh()
-        elif not self.can_refresh:
-            self._check_usable(self._token)
-        return self._token
+        with self._lock:
+            if self._token is None or (self.can_refresh and self._token.needs_refresh(self._clock())):
+                self.refresh()
+            elif not self.can_refresh:
+                self._check_usable(self._token)
+            return self._token
 
     def _check_usable(self, token):
         if not token.claims:
@@ -360,8 +364,15 @@ class TokenProvider:
         """Obtain a new token with the grant (API key, compute-resource token or instance metadata)."""
         if self.grant is None:
             raise ConfigurationError("The IAM token is expired or was rejected, and no api_key was given to obtain a new one")
-        self._set(self.request_token())
-        return self._token
+        with self._lock:
+            self._set(self.request_token())
+            return self._token
+
+    def refresh_rejected(self, authorization):
+        """A request sent with ``authorization`` got a 401: renew the token, unless another worker already did."""
+        with self._lock:
+            if self._token is None or f"Bearer {self._token.access_token}" == authorization:
+                self.refresh()
 
     def request_token(self):
         return self.grant.request_token(self)

@@ -15,11 +15,13 @@ all, so a re-run of N keys is one listing whatever N is.
 """
 
 import copy
+import threading
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError, HsCryptoError
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_service import TWIN_SETTLE_SECONDS, KeyConflict, KeyService, with_partial
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import KeySpec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import LIVE_STATES, KeyFinder
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import run_lanes
 
 ALL_STATES = (0, 1, 2, 3, 5)
 
@@ -44,12 +46,16 @@ class KeyIndex:
 
 
 class IndexedFinder(KeyFinder):
-    """A ``KeyFinder`` that answers lookups from a ``KeyIndex`` instead of asking the service."""
+    """A ``KeyFinder`` that answers lookups from a ``KeyIndex`` instead of asking the service.
+
+    Workers converging different keys share it: every read and change of the index holds its lock (requests do not).
+    """
 
     def __init__(self, kms, index):
         super().__init__(kms)
         self.index = index
         self._alias_map = None
+        self._lock = threading.RLock()
 
     def _aliases(self):
         if self._alias_map is None:
@@ -60,13 +66,15 @@ class IndexedFinder(KeyFinder):
         return self._alias_map
 
     def get(self, ref, context=None):
-        if ref in self.index.by_id:
-            return copy.deepcopy(self.index.by_id[ref])
-        key_id = self._aliases().get(ref)
-        return copy.deepcopy(self.index.by_id[key_id]) if key_id else None
+        with self._lock:
+            if ref in self.index.by_id:
+                return copy.deepcopy(self.index.by_id[ref])
+            key_id = self._aliases().get(ref)
+            return copy.deepcopy(self.index.by_id[key_id]) if key_id else None
 
     def by_name(self, name, states=LIVE_STATES):
-        return [copy.deepcopy(raw) for raw in self.index.named(name, states)]
+        with self._lock:
+            return [copy.deepcopy(raw) for raw in self.index.named(name, states)]
 
     def fetch(self, key_id):
         raw = super().get(key_id, context=f"Reading key {key_id}")
@@ -75,13 +83,15 @@ class IndexedFinder(KeyFinder):
 
     def remember(self, raw):
         if raw and raw.get("id"):
-            self.index.put(copy.deepcopy(raw))
-            self._alias_map = None
+            with self._lock:
+                self.index.put(copy.deepcopy(raw))
+                self._alias_map = None
 
     def forget(self, raw):
         if raw and raw.get("id"):
-            self.index.drop(raw["id"])
-            self._alias_map = None
+            with self._lock:
+                self.index.drop(raw["id"])
+                self._alias_map = None
 
 
 class BatchKeyService(KeyService):
@@ -92,6 +102,7 @@ class BatchKeyService(KeyService):
     def __init__(self, kms, index, check_mode=False, sleep=None):
         super().__init__(kms, check_mode=check_mode, finder=IndexedFinder(kms, index), sleep=sleep)
         self.pending_twins = []
+        self._pending_lock = threading.Lock()
 
     def learned(self, raw):
         self.finder.remember(raw)
@@ -100,7 +111,8 @@ class BatchKeyService(KeyService):
         self.finder.forget(raw)
 
     def after_create(self, spec, outcome):
-        self.pending_twins.append((spec, outcome))
+        with self._pending_lock:
+            self.pending_twins.append((spec, outcome))
 
     def settle_pending(self):
         """Check every key this run created by name only for a concurrent twin (``KeyService.settle_twins``)."""
@@ -161,20 +173,62 @@ def label(spec):
     return spec.key_id or (spec.aliases[0] if spec.aliases else spec.name)
 
 
-def converge_all(kms, specs, check_mode=False, redact=None, expected_rings=()):
+def same_lane(specs, index):
+    """The lane of each spec (``run_lanes``): specs that could meet one key converge one after another, in order.
+
+    ``parse_specs`` already refuses two entries with one key id, alias or name; what it cannot see is the instance: an
+    entry's alias held by a key whose name another entry gives, or a key id whose key has another entry's name. Every
+    spec is joined with the keys of the listing it could resolve to (by id, alias or name) and with the names and
+    aliases it would create; specs that share any of them share a lane. In practice almost every spec has its own.
+    """
+    parent = {}
+
+    def find(node):
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    holders, named = {}, {}
+    for raw in index.by_id.values():
+        for alias in raw.get("aliases") or ():
+            holders[alias] = raw["id"]
+        named.setdefault(raw.get("name"), []).append(raw["id"])
+    for position, spec in enumerate(specs):
+        nodes = [("key", spec.key_id)] if spec.key_id else []
+        nodes += [("alias", alias) for alias in spec.aliases or ()]
+        nodes += [("key", holders[alias]) for alias in spec.aliases or () if alias in holders]
+        if spec.name:
+            nodes += [("name", spec.name)] + [("key", key_id) for key_id in named.get(spec.name, ())]
+        for node in nodes:
+            parent[find(node)] = find(("spec", position))
+    return lambda position: find(("spec", position))
+
+
+def converge_all(kms, specs, check_mode=False, redact=None, expected_rings=(), concurrency=1):
     """Converge every spec; a failing key is reported in its own result (with what was changed before it failed)
-    and does not stop the others. ``expected_rings``: key rings an earlier task creates (they count in check mode)."""
+    and does not stop the others. ``expected_rings``: key rings an earlier task creates (they count in check mode).
+
+    Keys are converged side by side, at most ``concurrency`` at once (``_workers``): the listing comes first, the
+    steps of one key keep their order, entries that could meet the same key run one after another, and the twin check
+    of created keys comes after every create. Check mode runs one key after another (it sends reads only).
+    """
     listing = kms.list_all("keys", params={"state": ",".join(str(s) for s in ALL_STATES)}, context="Listing the keys of the instance")
-    service = BatchKeyService(kms, KeyIndex(listing), check_mode=check_mode)
+    index = KeyIndex(listing)
+    service = BatchKeyService(kms, index, check_mode=check_mode)
     service.expected_rings = frozenset(expected_rings or ())
-    items = []
-    for spec in specs:
+
+    def converge(spec):
         item = {"item": label(spec), "state": spec.state}
         try:
             item["outcome"] = service.converge(spec)
         except HsCryptoError as exc:
             _failed(item, exc, redact)
-        items.append(item)
+        return item
+
+    items = run_lanes(converge, specs, lane_of=same_lane(specs, index), concurrency=1 if check_mode else concurrency,
+                      transport=_transport_of(kms))
     # Keys created by name only: one wait and one listing for all of them (concurrent runs, see KeyService.settle_twins).
     failures = service.settle_pending()
     for item in items:
@@ -192,6 +246,10 @@ def converge_all(kms, specs, check_mode=False, redact=None, expected_rings=()):
         if result["warnings"]:
             item["warnings"] = result["warnings"]
     return items
+
+
+def _transport_of(kms):
+    return getattr(getattr(kms, "sender", None), "transport", None)
 
 
 def _failed(item, exc, redact):

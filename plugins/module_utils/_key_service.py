@@ -16,6 +16,7 @@ never by a blind re-send); a failure after a write reports the changes made. ``a
 """
 
 import copy
+import threading
 import time
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import envelope
@@ -96,6 +97,7 @@ class KeyService:
         self._sleep = sleep or time.sleep
         self.writer = SafeWriter(kms, attempts=attempts, sleep=self._sleep)
         self._rings = None
+        self._rings_lock = threading.Lock()  # workers of a batch share the service: the rings are listed once
         # Key rings an earlier task of the same run creates: in check mode that task created nothing, so they count as there.
         self.expected_rings = frozenset()
 
@@ -130,9 +132,10 @@ class KeyService:
         """Refuse, before any write and in check mode alike, a key ring the instance does not have."""
         if not ring or ring == "default" or (self.check_mode and ring in self.expected_rings):
             return
-        if self._rings is None:
-            rings = self.kms.list_all("key_rings", context="Listing the key rings of the instance")
-            self._rings = {r.get("id") for r in rings if isinstance(r, dict)}
+        with self._rings_lock:
+            if self._rings is None:
+                rings = self.kms.list_all("key_rings", context="Listing the key rings of the instance")
+                self._rings = {r.get("id") for r in rings if isinstance(r, dict)}
         if ring not in self._rings:
             raise HsCryptoError(f"Key ring {ring} does not exist in instance {self.kms.instance_id}: create it first "
                                 f"(ibm.hs_crypto.hs_crypto_key_ring key_ring_id={ring}) or choose an existing key ring")

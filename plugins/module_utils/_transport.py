@@ -24,12 +24,14 @@ import email.utils
 import json
 import random
 import re
+import threading
 import time
 import uuid
 
 try:
     import requests
     from requests import exceptions as requests_exceptions
+    from requests.adapters import HTTPAdapter
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - exercised by the sanity import test
@@ -101,6 +103,74 @@ def parse_retry_after(value, now=None):
     return max(0.0, parsed.timestamp() - now)
 
 
+class Throttle:
+    """What every thread sending through one transport shares: how many requests may be in flight, and a pause.
+
+    A 429 is about the client, not one request: when the service says "too many", every worker waits out its
+    ``Retry-After`` (``pause``), not only the one that was told, and the number of requests in flight is halved
+    (once per pause: the 429s of requests already in flight count as one). Each run of ``10 x limit`` answers
+    without a 429 gives one slot back, up to the ``ceiling`` the caller allowed (additive increase, multiplicative
+    decrease, as TCP does). With one worker (the default) it only carries the pause.
+    """
+
+    RECOVERY_FACTOR = 10
+
+    def __init__(self, ceiling=1, clock=None, sleep=None):
+        self.ceiling = max(1, int(ceiling))
+        self.limit = self.ceiling
+        self.active = 0
+        self.paused_until = 0.0
+        self.throttled = 0  # 429 answers seen, for tests and benchmarks
+        self._clock = clock or time.monotonic
+        self._sleep = sleep or time.sleep
+        self._cond = threading.Condition()
+        self._streak = 0
+        self._last_cut = None
+        self._waited = threading.local()  # the end of the last pause each thread sat out (it never waits for one twice)
+
+    def allow(self, ceiling):
+        """Allow up to ``ceiling`` requests in flight (called before the workers start)."""
+        with self._cond:
+            self.ceiling = self.limit = max(1, int(ceiling))
+            self._cond.notify_all()
+
+    def acquire(self):
+        """Wait out a pause in force (once per thread), then for a free slot."""
+        with self._cond:
+            until = self.paused_until
+            wait = until - self._clock() if until > getattr(self._waited, "until", 0.0) else 0
+        if wait > 0:
+            self._sleep(wait)
+            self._waited.until = until
+        with self._cond:
+            while self.active >= self.limit:
+                self._cond.wait()
+            self.active += 1
+
+    def release(self, status=None):
+        """Give the slot back; ``status`` is the answer's (None when there was none)."""
+        with self._cond:
+            self.active -= 1
+            if status is not None and status != 429:
+                self._streak += 1
+                if self.limit < self.ceiling and self._streak >= self.RECOVERY_FACTOR * self.limit:
+                    self.limit += 1
+                    self._streak = 0
+            self._cond.notify_all()
+
+    def pause(self, seconds):
+        """A 429 asked for ``seconds``: hold every request until then, and halve the requests in flight."""
+        with self._cond:
+            now = self._clock()
+            self.throttled += 1
+            self._streak = 0
+            if self._last_cut is None or now >= self._last_cut:
+                self.limit = max(1, self.limit // 2)
+                # The 429s of the requests in flight now belong to this cut: the next cut waits for the pause to end.
+                self._last_cut = now + seconds
+            self.paused_until = max(self.paused_until, now + seconds)
+
+
 class Response:
     """What the transport hands back: status, headers, raw body, correlation id."""
 
@@ -144,17 +214,32 @@ class Transport:
         self.retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep or time.sleep
         self._clock = clock or time.monotonic
+        self._own_session = session is None
         self.session = session or requests.Session()
+        # Every worker of a module shares this session: its connection pool is thread-safe, and holds one keep-alive
+        # connection per worker (``allow_concurrency``).
         # Passed with every request, not set on the session: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
         # override a session-level setting, which would silently replace ca_path or re-enable validate_certs=false.
         self.verify = ca_path if ca_path else bool(validate_certs)
         self.session.headers["User-Agent"] = USER_AGENT
         self.attempts = 0  # every HTTP attempt made, for tests and benchmarks
+        self.throttle = Throttle(clock=self._clock, sleep=self._sleep)
+        self._count_lock = threading.Lock()
         # Hosts known to be private endpoints although their names do not say so (endpoint_type=private), for messages.
         self.private_hosts = set()
 
     def close(self):
         self.session.close()
+
+    def allow_concurrency(self, workers):
+        """Let ``workers`` threads send at once: a connection pool that keeps one connection per worker, and a
+        throttle that lets that many requests be in flight (fewer after a 429)."""
+        workers = max(1, int(workers))
+        if self._own_session and workers > 10:
+            adapter_options = dict(pool_connections=10, pool_maxsize=workers)
+            self.session.mount("https://", HTTPAdapter(**adapter_options))
+            self.session.mount("http://", HTTPAdapter(**adapter_options))
+        self.throttle.allow(workers)
 
     def send(self, method, url, headers=None, params=None, data=None, json_body=None, idempotent=None, correlation_id=None):
         """Send one logical request, re-sending it as the retry rules allow, within ``timeout`` seconds in all.
@@ -175,29 +260,42 @@ class Transport:
         deadline = self._clock() + self.timeout
         attempt = 0
         while True:
-            self.attempts += 1
+            with self._count_lock:
+                self.attempts += 1
+            self.throttle.acquire()
+            status = None
             try:
                 raw = self.session.request(method, url, headers=headers, params=params, data=data, json=json_body,
                                            timeout=max(0.001, deadline - self._clock()), verify=self.verify, allow_redirects=False)
+                status = raw.status_code
             except requests_exceptions.SSLError as exc:
                 raise TransportError(
                     f"TLS verification of {_origin(url)} failed ({_short(_root_cause(exc))}). Set ca_path to the CA bundle that signed the "
                     "service's certificate; validate_certs=false disables the check (not recommended).",
                     method=method, url=url, correlation_id=correlation_id)
             except (requests_exceptions.ConnectionError, requests_exceptions.Timeout) as exc:
+                failure = exc
+            else:
+                failure = None
+            finally:
+                self.throttle.release(status)
+            if failure is not None:
                 wait = policy.backoff(attempt)
-                if attempt < policy.retries and (idempotent or _request_not_sent(exc)) and self._fits(deadline, wait):
+                if attempt < policy.retries and (idempotent or _request_not_sent(failure)) and self._fits(deadline, wait):
                     self._sleep(wait)
                     attempt += 1
                     continue
                 raise TransportError(
-                    f"{method} {_path(url)} failed after {int(attempt + 1)} attempt(s): {self._describe(exc, url)}",
+                    f"{method} {_path(url)} failed after {int(attempt + 1)} attempt(s): {self._describe(failure, url)}",
                     method=method, url=url, correlation_id=correlation_id)
             response = Response(raw.status_code, raw.headers, raw.content, correlation_id, method, url)
             if policy.retryable_status(raw.status_code) and attempt < policy.retries and (idempotent or raw.status_code == 429):
                 wait = policy.wait_for(attempt, parse_retry_after(raw.headers.get("Retry-After")))
                 if wait is not None and self._fits(deadline, wait):
-                    self._sleep(wait)
+                    if raw.status_code == 429:
+                        self.throttle.pause(wait)  # every worker waits; this one in its next acquire()
+                    else:
+                        self._sleep(wait)
                     attempt += 1
                     continue
             return response

@@ -21,6 +21,7 @@ author:
   - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
   - ibm.hs_crypto.common
+  - ibm.hs_crypto.concurrency
   - ibm.hs_crypto.attributes
 attributes:
   check_mode:
@@ -125,7 +126,9 @@ options:
     elements: str
     default: []
 notes:
-  - The keys are converged in the order given, one after the other, over one connection.
+  - Keys are converged side by side, O(concurrency) at a time, over one pool of keep-alive connections. The listing comes first;
+    the steps of one key keep their order; the check for concurrent twins of keys created by name only comes after every
+    create. RV(results) follows the order of O(crypto_keys).
 seealso:
   - module: ibm.hs_crypto.hs_crypto_key
   - module: ibm.hs_crypto.hs_crypto_key_info
@@ -247,20 +250,23 @@ correlation_id:
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_batch import converge_all, parse_specs, summarize
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import key_argument_spec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import concurrency_argument_spec, concurrency_of
 
 ARGUMENT_SPEC = dict(
     crypto_keys=dict(type="list", elements="dict", required=True, no_log=False, options=key_argument_spec()),
     validate_only=dict(type="bool", default=False),
     expected_key_rings=dict(type="list", elements="str", default=[], no_log=False),
+    **concurrency_argument_spec()
 )
 
 
 def converge(module):
+    concurrency = concurrency_of(module.params)
     specs = parse_specs(module.params["crypto_keys"])
     if module.params["validate_only"]:
         module.exit_json(changed=False, results=[], summary=summarize([]), validated=len(specs))
     results = converge_all(module.kms, specs, check_mode=module.check_mode, redact=module.connection.redact,
-                           expected_rings=module.params["expected_key_rings"])
+                           expected_rings=module.params["expected_key_rings"], concurrency=concurrency)
     summary = summarize(results)
     diff = module.item_diffs(results)
     changed = any(result["changed"] for result in results)  # a key that failed after a change counts

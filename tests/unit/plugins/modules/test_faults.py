@@ -126,7 +126,7 @@ def test_token_expiring_mid_run_is_renewed(run_module, hsc):
         declared = [{"name": "long-%02d" % i, "aliases": ["long-%02d" % i]} for i in range(30)]
         hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "POST", "delay": 0.15, "times": 30}]})
         mark = hsc.mark()
-        failed, result = run_module(hs_crypto_key_batch.main, hsc.args(crypto_keys=declared, token=False, iam_token=token))
+        failed, result = run_module(hs_crypto_key_batch.main, hsc.args(crypto_keys=declared, token=False, iam_token=token, concurrency=1))
         assert not failed, result.get("msg")
         assert result["summary"]["created"] == 30
         assert len(hsc.requests_since(mark, service="iam")) >= 1  # renewed with the API key
