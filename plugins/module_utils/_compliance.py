@@ -28,6 +28,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies i
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import format_rfc3339, parse_rfc3339
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import STATE_NAMES
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._services import DEDICATED_PLAN, HPCS, KEY_PROTECT
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import run_all
 
 SEVERITIES = ("critical", "high", "medium", "low")
 STATUSES = ("pass", "fail", "waived", "not_applicable", "disabled")
@@ -316,8 +317,11 @@ def read_key_policies(kms, key_id):
     return found
 
 
-def read_estate(kms, config, units_reader=None):
+def read_estate(kms, config, units_reader=None, concurrency=1):
     """Everything the rules need, in one pass (``kms``: a read-only client; ``units_reader()``: the crypto units, Dedicated only).
+
+    The policy reads of different keys go side by side, ``concurrency`` at a time (``_workers``): the API has no bulk
+    form, so they are most of the requests of a large instance.
 
     Requests: the crypto units (Dedicated), the key listing (states 0,1,2,3,5, every page), the policies of each active or
     suspended root key (skipped when the rules that need them are all disabled), the instance policies, the registrations
@@ -335,10 +339,9 @@ def read_estate(kms, config, units_reader=None):
     estate["keys"] = [raw for raw in kms.list_all("keys", params={"state": LISTED_STATES}, context="Listing the keys")
                       if isinstance(raw.get("id"), str)]
     if any(config[rule_id]["enabled"] for rule_id in KEY_POLICY_RULES):
-        estate["key_policies"] = {}
-        for raw in estate["keys"]:
-            if _is_root(raw) and _state(raw) in POLICY_STATES:
-                estate["key_policies"][raw["id"]] = read_key_policies(kms, raw["id"])
+        read = [raw["id"] for raw in estate["keys"] if _is_root(raw) and _state(raw) in POLICY_STATES]
+        estate["key_policies"] = dict(zip(read, run_all(lambda key_id: read_key_policies(kms, key_id), read, kms=kms,
+                                                        concurrency=concurrency)))
     try:
         estate["policies"] = read_policies(kms)
     except ApiError as exc:

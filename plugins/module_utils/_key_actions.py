@@ -23,6 +23,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import (
     parse_key_id, parse_rfc3339)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import KeyFinder, is_deleted, key_result, key_type
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._safe_write import SafeWriter
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import run_all
 
 ROTATION_PAUSE = datetime.timedelta(hours=1)
 NEW_VERSION = "(new version)"  # what a check-mode diff shows for the version a rotation would make
@@ -328,56 +329,67 @@ def _error_text(exc):
 
 
 class BulkRotator:
-    """Rotates keys one after the other with the rules of one key; a key that fails does not stop the others.
+    """Rotates several keys with the rules of one key; a key that fails does not stop the others.
 
     Ages and the service's once-per-hour rule are judged at the service's time (the ``Date`` header of its answers, else
     the local UTC time): for ``crypto_keys`` the time of each key's own read, for ``select`` the time of the listing.
     Check mode sends the same reads and no write, and predicts the same rotations, skips and failures.
+
+    Three steps: the reads (each key, or the listing and the policy reads of ``without_rotation_policy``), then the
+    decisions, one key after the other in the order given (so that a key named twice is rotated by its first item, as
+    when everything ran in order), then the rotations. Reads and rotations of different keys go side by side,
+    ``concurrency`` at a time (``_workers``); check mode sends one request at a time.
     """
 
-    def __init__(self, kms, check_mode=False, sleep=None, clock=None):
+    def __init__(self, kms, check_mode=False, sleep=None, clock=None, concurrency=1):
         self.dated = DatedKms(kms, clock)
         self.check_mode = check_mode
         self.rotator = KeyRotator(self.dated, check_mode=check_mode, sleep=sleep)
         self.finder = KeyFinder(self.dated)
         self.done = {}  # key id -> item that rotated it in this run
+        self.concurrency = 1 if check_mode else concurrency
+
+    def _each(self, work, items):
+        return run_all(work, items, kms=self.dated, concurrency=self.concurrency)
 
     def run(self, request):
         if request.crypto_keys is not None:
-            results = [self._one_listed(item, ref, label, request.older_than_days) for item, ref, label in request.crypto_keys]
+            reads = self._each(lambda entry: self._read_listed(*entry), request.crypto_keys)
+            decided = [failure or self._decide(entry[0], raw, now, request.older_than_days)
+                       for entry, (raw, failure, now) in zip(request.crypto_keys, reads)]
         else:
-            results = self._selection(request.select)
+            decided = self._selection(request.select)
+        results = self._each(self._finish, decided)
         summary = {"total": len(results), "rotated": sum(1 for r in results if r["changed"]),
                    "skipped": sum(1 for r in results if r["skipped"]), "failed": sum(1 for r in results if r["failed"])}
         return results, summary
 
-    def _one_listed(self, item, ref, label, older_than_days):
+    def _read_listed(self, item, ref, label):
         raw, failure = self._read(item, ref, label)
-        if failure:
-            return failure
-        return self._decide_and_rotate(item, raw, self.dated.clock.now(), older_than_days)
+        return raw, failure, self.dated.clock.now()
 
     def _selection(self, select):
         params = {"state": ",".join(str(s) for s in ROTATABLE_SELECTED), "extractable": "false"}
         listed = self.dated.list_all("keys", params=params, key_ring=select["key_ring"], context="Listing the root keys to rotate")
         now = self.dated.clock.fix()
-        results = []
+        decided = []
         wanted = set(select["aliases"] or [])
         if wanted:
             held = set(alias for raw in listed for alias in (raw.get("aliases") or []) if isinstance(alias, str))
             for alias in select["aliases"]:
                 if alias not in held:
-                    results.append(_entry(alias, None, failed=True, reason="not_found",
+                    decided.append(_entry(alias, None, failed=True, reason="not_found",
                                           msg=f"No active root key{' of key ring ' + select['key_ring'] if select['key_ring'] else ''} "
                                               f"has alias {alias}"))
             listed = [raw for raw in listed if wanted & set(raw.get("aliases") or [])]
         if select["older_than_days"] is not None:
             listed = [raw for raw in listed if self._due(raw, now, select["older_than_days"]) is None]
         if select["without_rotation_policy"]:
-            listed = [raw for raw in listed if not read_rotation_policy(self.dated, raw)]
+            has_policy = self._each(lambda raw: read_rotation_policy(self.dated, raw), listed)
+            listed = [raw for raw, enabled in zip(listed, has_policy) if not enabled]
         for raw in listed:
-            results.append(self._decide_and_rotate(raw.get("id"), raw, now, None))
-        return results
+            decided.append(self._decide(raw.get("id"), raw, now, None))
+        return decided
 
     def _read(self, item, ref, label):
         try:
@@ -415,7 +427,8 @@ class BulkRotator:
                                 "rotate it on its own (key_id or alias, with payload)")
         return None
 
-    def _decide_and_rotate(self, item, raw, now, older_than_days):
+    def _decide(self, item, raw, now, older_than_days):
+        """The item's final entry when it is not to be rotated (refused, skipped, failed), else ``_Rotation``."""
         key_id = raw.get("id")
         refusal = self._refusal(raw)
         if refusal:
@@ -438,6 +451,13 @@ class BulkRotator:
         if too_soon:
             return _entry(item, raw, skipped=True, reason="rotated_within_hour", msg=KeyRotator._too_soon(key_id, last))  # pylint: disable=protected-access
         self.done[key_id] = item
+        return _Rotation(item, raw)
+
+    def _finish(self, decided):
+        """Rotate a key decided for rotation (predict it, in check mode); any other entry is final already."""
+        if not isinstance(decided, _Rotation):
+            return decided
+        item, raw = decided.item, decided.raw
         if self.check_mode:
             predicted = dict(raw, lastRotateDate=None, keyVersion={"id": None, "creationDate": None})
             return _entry(item, predicted, changed=True, previous=version_of(raw))
@@ -445,10 +465,17 @@ class BulkRotator:
             after = self.rotator._send(raw, _NoMaterial())  # pylint: disable=protected-access
         except HsCryptoError as exc:
             if exc.has_code("KEY_ROTATION_NOT_PERMITTED"):
-                del self.done[key_id]
                 return _entry(item, raw, skipped=True, reason="rotated_within_hour", msg=_error_text(exc))
             return _entry(item, raw, failed=True, reason="rotation_failed", msg=_error_text(exc))
         return _entry(item, after, changed=True, previous=version_of(raw))
+
+
+class _Rotation:
+    """A key decided for rotation: what the item said, and the key as read."""
+
+    def __init__(self, item, raw):
+        self.item = item
+        self.raw = raw
 
 
 def _entry(item, raw, changed=False, skipped=False, failed=False, reason=None, msg=None, previous=None):

@@ -21,7 +21,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import Confi
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_service import TWIN_SETTLE_SECONDS, KeyConflict, KeyService, with_partial
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import KeySpec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import LIVE_STATES, KeyFinder
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import run_lanes
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import run_lanes, transport_of
 
 ALL_STATES = (0, 1, 2, 3, 5)
 
@@ -228,7 +228,7 @@ def converge_all(kms, specs, check_mode=False, redact=None, expected_rings=(), c
         return item
 
     items = run_lanes(converge, specs, lane_of=same_lane(specs, index), concurrency=1 if check_mode else concurrency,
-                      transport=_transport_of(kms))
+                      transport=transport_of(kms))
     # Keys created by name only: one wait and one listing for all of them (concurrent runs, see KeyService.settle_twins).
     failures = service.settle_pending()
     for item in items:
@@ -246,10 +246,6 @@ def converge_all(kms, specs, check_mode=False, redact=None, expected_rings=(), c
         if result["warnings"]:
             item["warnings"] = result["warnings"]
     return items
-
-
-def _transport_of(kms):
-    return getattr(getattr(kms, "sender", None), "transport", None)
 
 
 def _failed(item, exc, redact):

@@ -41,6 +41,16 @@ def concurrency_of(params, option="concurrency"):
     return value
 
 
+def transport_of(kms):
+    """The transport under a KMS client (or a wrapper of one), to tell it how many requests may be in flight."""
+    return getattr(getattr(kms, "sender", None), "transport", None)
+
+
+def run_all(work, items, kms=None, concurrency=1):
+    """``run_lanes`` with one lane per item, over the transport of ``kms``."""
+    return run_lanes(work, items, concurrency=concurrency, transport=transport_of(kms) if kms is not None else None)
+
+
 def run_lanes(work, items, lane_of=None, concurrency=1, transport=None):
     """``work(item)`` for every item; a list of what it returned, in the order of ``items``.
 

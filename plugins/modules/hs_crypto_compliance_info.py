@@ -33,6 +33,7 @@ author:
   - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
   - ibm.hs_crypto.common
+  - ibm.hs_crypto.concurrency
   - ibm.hs_crypto.attributes
   - ibm.hs_crypto.attributes.info_module
 options:
@@ -189,11 +190,13 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._compliance import (
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._crypto_units import list_crypto_units
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._services import DEDICATED_PLAN, HPCS, KEY_PROTECT
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import concurrency_argument_spec, concurrency_of
 
 ARGUMENT_SPEC = dict(
     rules=dict(type="dict", default={}),
     waivers=dict(type="list", elements="dict", default=[]),
     plan=dict(type="str", choices=list(PLANS)),
+    **concurrency_argument_spec()
 )
 
 
@@ -229,6 +232,7 @@ def check(module):
     connection.require_instance()
     guid = connection.instance.guid
     # Everything the user wrote is checked before any request.
+    concurrency = concurrency_of(params)
     config = parse_rules(params["rules"])
     waivers = parse_waivers(params["waivers"], guid)
     plan_option = check_plan(params["plan"])
@@ -240,7 +244,8 @@ def check(module):
     def read_units():
         return list_crypto_units(kms)  # one GET beside the key management API
 
-    estate = read_estate(client, config, read_units if service == KEY_PROTECT and plan == DEDICATED_PLAN else None)
+    estate = read_estate(client, config, read_units if service == KEY_PROTECT and plan == DEDICATED_PLAN else None,
+                         concurrency=concurrency)
     now = client.service_date or datetime.datetime.now(datetime.timezone.utc)
     record = connection.record
     crn = record.crn if record is not None else None

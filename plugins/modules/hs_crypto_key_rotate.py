@@ -27,6 +27,7 @@ author:
   - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
   - ibm.hs_crypto.common
+  - ibm.hs_crypto.concurrency
   - ibm.hs_crypto.attributes
 attributes:
   check_mode:
@@ -300,6 +301,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_actions import 
     BulkRotateRequest, BulkRotator, KeyRotator, RotateRequest, bulk_result, rotate_result)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import ENCRYPTION_ALGORITHMS
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import concurrency_argument_spec, concurrency_of
 
 ARGUMENT_SPEC = dict(
     key_id=dict(type="str"),
@@ -317,14 +319,16 @@ ARGUMENT_SPEC = dict(
         aliases=dict(type="list", elements="str"),
         all_root_keys=dict(type="bool", default=False),
     )),
+    **concurrency_argument_spec()
 )
 
 
 def rotate(module):
+    concurrency = concurrency_of(module.params)
     instance = module.connection.instance
     bulk = BulkRotateRequest.from_params(module.params, instance_guid=instance.guid if instance is not None else None)
     if bulk is not None:
-        results, summary = BulkRotator(module.kms, check_mode=module.check_mode).run(bulk)
+        results, summary = BulkRotator(module.kms, check_mode=module.check_mode, concurrency=concurrency).run(bulk)
         result = bulk_result(results, summary)
         if summary["failed"]:
             failures = [f"{r['item']}: {r['msg']}" for r in results if r["failed"]]

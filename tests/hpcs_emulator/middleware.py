@@ -155,7 +155,7 @@ class EmulatorMiddleware:
             'listener': environ.get(LISTENER_KEY, 'http'), 'write': is_write, 'fault': False,
         }
         log_epoch, fault_epoch = self.state.requests.epoch, self.state.faults.epoch  # before the rule is picked
-        rule = self.state.faults.pick(service, method, path)
+        rule = self.state.faults.pick(service, method, path, entry['instance'])
         if rule is not None:
             entry.update(fault=True, fault_rule=rule.id)
         pending = [entry]

@@ -135,3 +135,50 @@ def test_entries_that_could_meet_one_key_share_a_lane():
     assert lane(0) == lane(1)  # both resolve to k1
     assert lane(2) == lane(3)  # k2 by name and by id
     assert len({lane(0), lane(2), lane(4)}) == 3
+
+
+# -- the other modules that work on many keys ------------------------------------------------------------------------------
+
+def root_keys(hsc, n, prefix):
+    made = []
+    for i in range(n):
+        body = {"metadata": {"collectionType": "application/vnd.ibm.kms.key+json", "collectionTotal": 1},
+                "resources": [{"type": "application/vnd.ibm.kms.key+json", "name": "%s-%02d" % (prefix, i),
+                               "aliases": ["%s-%02d" % (prefix, i)], "extractable": False}]}
+        response = hsc.kms("POST", "keys", json=body)
+        assert response.status_code == 201, response.text
+        made.append(response.json()["resources"][0])
+    return made
+
+
+def test_bulk_rotation_sends_rotations_side_by_side_and_decides_in_order(run_module, hsc):
+    from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_key_rotate  # pylint: disable=import-outside-toplevel
+    keys = root_keys(hsc, 10, "spin")
+    items = ["spin-%02d" % i for i in range(10)] + [keys[0]["id"]]  # the first key named twice: rotated once, by its first item
+    hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "POST", "path": "/actions/rotate$", "delay": 0.2}]})
+    mark = hsc.mark()
+    failed, result = run_module(hs_crypto_key_rotate.main, hsc.args(crypto_keys=items, concurrency=5))
+    assert not failed, result.get("msg")
+    assert [e["item"] for e in result["results"]] == items
+    assert [e["changed"] for e in result["results"]] == [True] * 10 + [False]
+    assert result["results"][-1]["reason"] == "already_rotated" and "(item spin-00)" in result["results"][-1]["msg"]
+    rotations = [e for e in hsc.requests_since(mark) if e["route"].endswith("/actions/<action>") or "rotate" in e["path"]]
+    assert len(rotations) == 10 and most_in_flight(rotations) > 1
+    assert result["summary"] == {"total": 11, "rotated": 10, "skipped": 1, "failed": 0}
+
+
+def test_compliance_reads_policies_side_by_side_with_the_same_findings(run_module, hsc):
+    from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_compliance_info  # pylint: disable=import-outside-toplevel
+    root_keys(hsc, 12, "audit")
+    hsc.control("POST", "faults", json={"rules": [{"service": "kms", "method": "GET", "path": "^/api/v2/keys/[^/]+/policies$",
+                                                   "delay": 0.1}]})
+    figures = {}
+    for concurrency in (1, 8):
+        mark = hsc.mark()
+        failed, result = run_module(hs_crypto_compliance_info.main, hsc.args(service="hs_crypto", concurrency=concurrency))
+        assert not failed, result.get("msg")
+        reads = [e for e in hsc.requests_since(mark) if e["route"] == "GET /api/v2/keys/<key_id>/policies"]
+        assert len(reads) == 12 and not any(e["write"] for e in hsc.requests_since(mark))
+        figures[concurrency] = (most_in_flight(reads), result["findings"], result["summary"])
+    assert figures[1][0] == 1 and figures[8][0] > 1
+    assert figures[1][1:] == figures[8][1:]
