@@ -251,10 +251,14 @@ class FaultManager:
         """The first rule that matches and fires for this request, if any. ``instance`` (the one the request log shows;
         None when the request names none) selects a rate limit's bucket; other rules ignore it.
 
-        A rate limit that lets a request through (a token was left) does not fire, so a later rule may still apply.
+        Rate limits are consulted first, whatever the order the rules were added in, as a service's limiter stands in
+        front of everything else: a delay rule (which always fires) must not hide one. A rate limit that lets a request
+        through (a token was left) does not fire, so the other rules still apply.
         """
         with self._lock:
-            for rule in self._rules:
+            ordered = [rule for rule in self._rules if rule.per_second is not None] + \
+                [rule for rule in self._rules if rule.per_second is None]
+            for rule in ordered:
                 if rule.matches(service, method, path):
                     answer = rule.fire(instance)
                     if answer is not None:

@@ -158,6 +158,14 @@ def test_a_request_the_limit_lets_through_meets_the_next_rules():
     assert manager.pick('kms', 'GET', '/api/v2/keys', INSTANCE_A).status == 429
 
 
+def test_a_rate_limit_is_consulted_before_rules_added_earlier():
+    """A delay rule fires for every request; added first, it must not hide the limit added after it."""
+    manager = FaultManager(clock=FakeClock())
+    manager.add([{'service': 'kms', 'delay': 0.05}, dict(LIMIT, per_second=1, burst=1)])
+    assert manager.pick('kms', 'GET', '/api/v2/keys', INSTANCE_A).delay == 0.05  # a token: on to the delay rule
+    assert manager.pick('kms', 'GET', '/api/v2/keys', INSTANCE_A).status == 429
+
+
 def test_only_matching_requests_take_tokens():
     clock = FakeClock()
     manager = FaultManager(clock=clock)
