@@ -20,8 +20,8 @@ description:
   - "Several keys in one run: O(crypto_keys) (a list of key ids, CRNs or aliases) or O(select) (every active
     root key matching all the criteria given, found with one listing). Each key follows the rules of one key; a key that cannot be
     rotated does not stop the others. The keys are read first, then the rotations are decided in the order given (a key named
-    twice is rotated by its first item), then sent, O(concurrency) at a time. RV(results) has one entry per key and RV(summary) the counts; the task fails at the end when
-    any key failed."
+    twice is rotated by its first item), then sent, O(concurrency) at a time. RV(results) has one entry per key and RV(summary)
+    the counts; the task fails at the end when any key failed."
   - For rotation on a schedule run by the service itself, set a rotation policy with the O(ibm.hs_crypto.hs_crypto_key#module:rotation)
     option of M(ibm.hs_crypto.hs_crypto_key) instead.
 author:

@@ -140,7 +140,7 @@ def test_a_429_halves_the_requests_in_flight_once_per_pause_and_successes_give_s
     clock.now = 102.5
     throttle.pause(1.0)  # a new 429 after the pause ended: halved again
     assert throttle.limit == 2
-    for _ in range(Throttle.RECOVERY_FACTOR * 2):
+    for _round in range(Throttle.RECOVERY_FACTOR * 2):
         throttle.acquire()
         throttle.release(200)
     assert throttle.limit == 3

@@ -31,7 +31,7 @@ def most_in_flight(entries):
         start = datetime.datetime.strptime(entry["time"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
         edges += [(start, 1), (start + entry["duration_ms"] / 1000.0, -1)]
     most = now = 0
-    for _, step in sorted(edges, key=lambda edge: (edge[0], edge[1])):
+    for _moment, step in sorted(edges, key=lambda edge: (edge[0], edge[1])):
         now += step
         most = max(most, now)
     return most
