@@ -20,5 +20,5 @@ options:
         for each run of successful answers.
       - A whole number from V(1) to V(32), checked before any request. The environment variable E(HS_CRYPTO_CONCURRENCY) sets it too.
     type: int
-    default: 8
+    default: 10
 """

@@ -22,7 +22,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError
 
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 10
 MAX_CONCURRENCY = 32
 
 

@@ -116,7 +116,7 @@ def test_concurrency_out_of_range_is_refused_naming_the_option(value):
 
 def test_concurrency_bounds_are_accepted():
     assert concurrency_of({"concurrency": 1}) == 1 and concurrency_of({"concurrency": MAX_CONCURRENCY}) == MAX_CONCURRENCY
-    assert concurrency_of({}) == 8
+    assert concurrency_of({}) == 10
 
 
 # -- Throttle ----------------------------------------------------------------------------------
