@@ -31,6 +31,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._instance_policies i
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_batch import parse_specs
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_rings import check_ring_id
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import key_argument_spec
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._kmip import AdapterSpec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import common_argument_spec
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import concurrency_of
 
@@ -176,6 +177,12 @@ def _from_role_variables(variables, problems):
         problems.extend(error.msg for error in result.errors)
         if not result.error_messages:
             valid[name] = result.validated_parameters[name]
+    for index, entry in enumerate(valid.get(ROLE_PREFIX + "kmip_adapters") or []):
+        where = f"{ROLE_PREFIX}kmip_adapters[{int(index)}]" + (f" ({entry.get('name')})" if isinstance(entry.get("name"), str) else "")
+        try:
+            AdapterSpec(dict(entry, state=entry.get("state") or "present"))
+        except ConfigurationError as exc:
+            problems.append(f"{where}.{exc}")
     if valid.get(ROLE_PREFIX + "concurrency") is not None:
         try:
             concurrency_of(valid, option=ROLE_PREFIX + "concurrency")
