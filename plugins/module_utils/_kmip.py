@@ -28,6 +28,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiEr
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import UUID_RE, check_alias, check_key_crn_instance, parse_key_id
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._safe_write import SafeWriter
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._services import HPCS
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import run_all
 
 PROFILE = "native_1.0"
 PROFILES = (PROFILE,)
@@ -213,10 +214,16 @@ class KmipConflict(HsCryptoError):
 class KmipService:
     """Reads and changes adapters, certificates and objects through one KMS client; ``check_mode`` reads only."""
 
-    def __init__(self, kms, check_mode=False, sleep=None):
+    def __init__(self, kms, check_mode=False, sleep=None, concurrency=1):
         self.kms = kms
         self.check_mode = check_mode
         self.writer = SafeWriter(kms, sleep=sleep)
+        self.concurrency = concurrency  # object deletions go side by side (``_workers``)
+
+    def delete_objects_of(self, adapter_id, objects):
+        """Delete ``objects`` (active ones with force), ``concurrency`` at a time."""
+        run_all(lambda raw: self.delete_object(adapter_id, raw, force=raw.get("state") == ACTIVE), objects, kms=self.kms,
+                concurrency=self.concurrency)
 
     # -- reads ------------------------------------------------------------------------------------------------------
     def adapters(self, root_key_id=None):
@@ -338,8 +345,7 @@ class KmipService:
                                 "force=true deletes active objects too (their key material is erased: data they protect becomes "
                                 "unreadable)")
         if not self.check_mode:
-            for raw in live:
-                self.delete_object(adapter["id"], raw, force=raw.get("state") == ACTIVE)
+            self.delete_objects_of(adapter["id"], live)
         return [o["id"] for o in live]
 
 
@@ -607,6 +613,5 @@ def delete_objects(service, adapter_ref, object_ids=None, force=False):
                             f"{', ...' if len(active) > 5 else ''}): the service deletes active objects only with force=true, which erases "
                             "their key material (data they protect becomes unreadable)")
     if not service.check_mode:
-        for raw in targets:
-            service.delete_object(adapter["id"], raw, force=raw.get("state") == ACTIVE)
+        service.delete_objects_of(adapter["id"], targets)
     return adapter, targets

@@ -23,6 +23,7 @@ author:
   - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
   - ibm.hs_crypto.common
+  - ibm.hs_crypto.concurrency
   - ibm.hs_crypto.attributes
 attributes:
   check_mode:
@@ -216,6 +217,7 @@ correlation_id:
 """
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import concurrency_argument_spec, concurrency_of
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import KeyFinder
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._kmip import (
     PROFILES, AdapterSpec, KmipConflict, KmipService, converge_adapter, require_key_protect)
@@ -235,15 +237,17 @@ ARGUMENT_SPEC = dict(
     delete_objects=dict(type="bool", default=False),
     force=dict(type="bool", default=False),
     expected_root_keys=dict(type="list", elements="str", default=[], no_log=False),
+    **concurrency_argument_spec()
 )
 
 
 def converge(module):
+    concurrency = concurrency_of(module.params)
     instance = module.connection.instance
     spec = AdapterSpec(module.params, instance_guid=instance.guid if instance is not None else None)
     kms = module.kms  # discovery, when the endpoint is not given: it tells an HPCS instance from a Key Protect one
     require_key_protect(module.connection)
-    service = KmipService(kms, check_mode=module.check_mode)
+    service = KmipService(kms, check_mode=module.check_mode, concurrency=concurrency)
     try:
         outcome = converge_adapter(service, KeyFinder(kms), spec)
     except KmipConflict as exc:

@@ -20,6 +20,7 @@ author:
   - ibm.hs_crypto contributors (@ibm-hs-crypto)
 extends_documentation_fragment:
   - ibm.hs_crypto.common
+  - ibm.hs_crypto.concurrency
   - ibm.hs_crypto.attributes
 attributes:
   check_mode:
@@ -107,6 +108,7 @@ correlation_id:
 """
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._base import HsCryptoModule
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import concurrency_argument_spec, concurrency_of
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import UUID_RE
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._kmip import (
@@ -118,11 +120,13 @@ ARGUMENT_SPEC = dict(
     all_objects=dict(type="bool", default=False),
     force=dict(type="bool", default=False),
     state=dict(type="str", choices=["absent"], default="absent"),
+    **concurrency_argument_spec()
 )
 
 
 def converge(module):
     params = module.params
+    concurrency = concurrency_of(params)
     adapter_ref = check_adapter_ref(params["adapter"])
     ids = params["object_ids"]
     if ids is not None and params["all_objects"]:
@@ -137,7 +141,8 @@ def converge(module):
         raise ConfigurationError("one of object_ids or all_objects=true is required")
     kms = module.kms
     require_key_protect(module.connection)
-    adapter, targets = delete_objects(KmipService(kms, check_mode=module.check_mode), adapter_ref, ids, force=params["force"])
+    service = KmipService(kms, check_mode=module.check_mode, concurrency=concurrency)
+    adapter, targets = delete_objects(service, adapter_ref, ids, force=params["force"])
     module.exit_json(changed=bool(targets), deleted=[object_result(raw) for raw in targets],
                      adapter={"id": adapter.get("id"), "name": adapter.get("name")},
                      diff={"before": {"objects": sorted(raw["id"] for raw in targets)}, "after": {"objects": []}})

@@ -16,7 +16,7 @@ trap 'rm -rf "${work}"' EXIT
 
 "${python}" "${here}/generate.py" "${here}/scenarios" "${work}"
 # The examples' "script of your own" for the secure import runs from the playbook's working directory.
-cp "${here}/files/encrypt_for_import.py" "${work}/"
+cp "${here}/files/encrypt_for_import.py" "${here}/../setup_hs_crypto_emulator/files/make_certificate.py" "${work}/"
 mkdir -p "${work}/root"
 
 cd "${work}"
