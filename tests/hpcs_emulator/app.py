@@ -9,7 +9,7 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import (actions, aliases, broker, control, cryptounits, iam, import_token, instance_policies, key_policies, keyrings,
-               kms, lifecycle, metadata, registrations, resource_controller, rotation, routing, tagging, wrapping)
+               kmip, kms, lifecycle, metadata, registrations, resource_controller, rotation, routing, tagging, wrapping)
 from .context import STATE_KEY
 from .errors import KmsError
 from .middleware import CORRELATION_KEY, WRITE_ENDPOINTS_KEY, EmulatorMiddleware, classify
@@ -19,7 +19,7 @@ LOG = logging.getLogger('hpcs_emulator')
 
 # Importing these modules registers their KMS routes on routing.bp (one module per resource).
 KMS_ROUTE_MODULES = (kms, lifecycle, actions, rotation, wrapping, aliases, keyrings, key_policies, instance_policies,
-                     registrations, import_token)
+                     registrations, import_token, kmip)
 
 
 def _kms_error_response(error: KmsError):

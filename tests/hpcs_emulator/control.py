@@ -11,6 +11,7 @@ from .clock import format_time, parse_rfc3339
 from .config import CRYPTO_UNIT_STATES, ConfigError
 from .context import current_state
 from .faults import FaultError
+from .kmip import seed_objects as seed_kmip_objects
 from .registrations import SeedError, remove as remove_registrations, seed as seed_registration
 
 bp = Blueprint('control', __name__, url_prefix='/_emulator')
@@ -163,6 +164,18 @@ def clear_registrations():
     except SeedError as exc:
         return _bad(str(exc), exc.status)
     return jsonify({'ok': True, 'removed': removed})
+
+
+@bp.route('/kmip_objects', methods=['POST'])
+def add_kmip_objects():
+    """KMIP objects exist only through the KMIP protocol, which the emulator does not speak: tests make them here."""
+    try:
+        ids = seed_kmip_objects(current_state(), _body())
+    except SeedError as exc:
+        return _bad(str(exc), exc.status)
+    response = jsonify({'objects': ids})
+    response.status_code = 201
+    return response
 
 
 @bp.route('/crypto_units', methods=['POST'])

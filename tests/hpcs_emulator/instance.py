@@ -12,7 +12,7 @@ from .model import DEFAULT_RING, Key, KeyRing
 
 
 class InstanceState:  # pylint: disable=too-many-instance-attributes
-    """Keys, aliases, rings, policies, registrations and the import token of one HPCS instance."""
+    """Keys, aliases, rings, policies, registrations, KMIP adapters and the import token of one instance."""
 
     def __init__(self, instance_id: str):
         self.instance_id = instance_id
@@ -22,6 +22,7 @@ class InstanceState:  # pylint: disable=too-many-instance-attributes
         self.policies: dict = {}
         self.import_token = None
         self.registrations: list = []
+        self.kmip_adapters: dict = {}  # id -> kmip.KmipAdapter (Key Protect only)
         self._deleted: set = set()
 
     def allowed_network(self) -> str:

@@ -7,6 +7,7 @@ from flask import request
 
 from .clock import format_time
 from .errors import KmsError, invalid_state
+from .kmip import bound_adapters
 from .listing import parse_bool
 from .model import PURGE_ALLOWED_AFTER, RESTORE_NOT_BEFORE, RESTORE_WINDOW, STATE_ACTIVE, STATE_DESTROYED, Key
 from .routing import KmsContext, collection, kms_route, lookup_key, no_body, no_content, prefer_mode
@@ -20,6 +21,11 @@ def _check_deletable(ctx: KmsContext, key: Key, force: bool) -> list:
     """Raise for every delete blocker; return the registrations that a forced delete removes."""
     if key.deleted:
         raise KmsError(410, 'KEY_DELETED_ERR', 'The key has already been deleted and is no longer available')
+    adapters = bound_adapters(ctx.instance, key.id)
+    if adapters:  # KPDOC kmip.md: a root key bound to a KMIP adapter cannot be deleted, not even with force=true
+        names = ', '.join(f"'{adapter.name}' ({adapter.id})" for adapter in adapters)
+        raise KmsError(409, 'KEY_KMIP_ADAPTER_ERR', f'The key is the root key of KMIP adapter(s) {names}: delete the '
+                       'adapter(s) first')
     registrations = ctx.instance.key_registrations(key.id)
     protected = [reg for reg in registrations if reg.prevent_key_deletion]
     if protected:
