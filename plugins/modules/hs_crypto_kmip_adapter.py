@@ -13,8 +13,8 @@ description:
   - An adapter is bound to one active root key (O(root_key)) and trusts the client certificates registered with it; the KMIP
     clients then create KMIP objects (symmetric keys) under it. Objects are read and deleted with
     M(ibm.hs_crypto.hs_crypto_kmip_object).
-  - An adapter is found by O(adapter_id), else by O(name) (unique in the instance). The service cannot change an adapter:
-    a root key, description or profile that differs fails with a diff; the adapter is never deleted and created again.
+  - An adapter is found by O(adapter_id), else by O(name) (unique in the instance). The service cannot change an adapter,
+    so a root key, description or profile that differs fails with a diff; the adapter is never deleted and created again.
   - Deleting an adapter that still holds KMIP objects fails with their count, unless O(delete_objects=true) asks for them to
     be deleted first, over every page of the listing; active objects need O(force=true) too.
   - Hyper Protect Crypto Services instances have no KMIP management API (HPCS offers KMIP for VMware separately, until
