@@ -49,7 +49,6 @@ options:
       - The root key the adapter is bound to - its id, its CRN or one of its aliases. It must be an active root key of the
         same instance. Required to create an adapter; when the adapter exists, it must be bound to this key.
     type: str
-    no_log: false
   profile:
     description: The adapter's profile; V(native_1.0) is the only one the service has.
     type: str

@@ -28,7 +28,6 @@ options:
   root_key:
     description: Only the adapters bound to this root key - its id, CRN or one of its aliases.
     type: str
-    no_log: false
   include:
     description:
       - V(certificates) - the client certificates of each adapter (one listing per adapter).
