@@ -27,22 +27,48 @@ ALL_STATES = (0, 1, 2, 3, 5)
 
 
 class KeyIndex:
-    """Keys by id, alias and name, from one listing; kept current as the run changes keys."""
+    """Keys by id, alias and name, from one listing; kept current as the run changes keys.
+
+    The alias and name maps are kept up to date on every change (not rebuilt): a run creating N keys looks each one up
+    before creating it, and a rebuild per change would cost N x N.
+    """
 
     def __init__(self, raws=()):
         self.by_id = {}
+        self.by_alias = {}
+        self.by_name = {}
         for raw in raws:
             self.put(raw)
 
     def put(self, raw):
-        if raw and raw.get("id"):
-            self.by_id[raw["id"]] = raw
+        if not raw or not raw.get("id"):
+            return
+        key_id = raw["id"]
+        old = self.by_id.get(key_id)
+        if old is not None:
+            self._unmap_aliases(key_id, old)
+            if old.get("name") != raw.get("name"):
+                self.by_name[old.get("name")].remove(key_id)
+                self.by_name.setdefault(raw.get("name"), []).append(key_id)
+        else:
+            self.by_name.setdefault(raw.get("name"), []).append(key_id)
+        self.by_id[key_id] = raw  # a key already listed keeps its place: messages list keys in the listing's order
+        for alias in raw.get("aliases") or ():
+            self.by_alias[alias] = key_id
 
     def drop(self, key_id):
-        self.by_id.pop(key_id, None)
+        raw = self.by_id.pop(key_id, None)
+        if raw is not None:
+            self._unmap_aliases(key_id, raw)
+            self.by_name[raw.get("name")].remove(key_id)
+
+    def _unmap_aliases(self, key_id, raw):
+        for alias in raw.get("aliases") or ():
+            if self.by_alias.get(alias) == key_id:
+                del self.by_alias[alias]
 
     def named(self, name, states):
-        return [raw for raw in self.by_id.values() if raw.get("name") == name and raw.get("state") in states]
+        return [self.by_id[key_id] for key_id in self.by_name.get(name, ()) if self.by_id[key_id].get("state") in states]
 
 
 class IndexedFinder(KeyFinder):
@@ -54,22 +80,11 @@ class IndexedFinder(KeyFinder):
     def __init__(self, kms, index):
         super().__init__(kms)
         self.index = index
-        self._alias_map = None
         self._lock = threading.RLock()
-
-    def _aliases(self):
-        if self._alias_map is None:
-            self._alias_map = {}
-            for raw in self.index.by_id.values():
-                for alias in raw.get("aliases") or ():
-                    self._alias_map[alias] = raw["id"]
-        return self._alias_map
 
     def get(self, ref, context=None):
         with self._lock:
-            if ref in self.index.by_id:
-                return copy.deepcopy(self.index.by_id[ref])
-            key_id = self._aliases().get(ref)
+            key_id = ref if ref in self.index.by_id else self.index.by_alias.get(ref)
             return copy.deepcopy(self.index.by_id[key_id]) if key_id else None
 
     def by_name(self, name, states=LIVE_STATES):
@@ -85,13 +100,11 @@ class IndexedFinder(KeyFinder):
         if raw and raw.get("id"):
             with self._lock:
                 self.index.put(copy.deepcopy(raw))
-                self._alias_map = None
 
     def forget(self, raw):
         if raw and raw.get("id"):
             with self._lock:
                 self.index.drop(raw["id"])
-                self._alias_map = None
 
 
 class BatchKeyService(KeyService):

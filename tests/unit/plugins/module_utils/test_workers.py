@@ -240,3 +240,29 @@ def test_workers_rejected_together_renew_the_token_once():
     statuses = run_lanes(lambda i: sender.send("GET", f"https://kms.test/api/v2/keys/{i}").status, range(4), concurrency=4)
     assert statuses == [200, 200, 200, 200]
     assert len(iam_calls) == 1
+
+
+def test_from_the_second_429_requests_are_paced_at_the_rate_the_service_allowed():
+    """30 answers between two 429s 2 s apart: the service allows 15 a second; requests then start 1 / 13.5 s apart."""
+    clock = Clock()
+    slept = []
+    throttle = Throttle(ceiling=4, clock=clock, sleep=slept.append)
+    throttle.pause(1.0)
+    assert throttle.rate is None  # one 429 says nothing about the rate yet
+    for _round in range(30):
+        throttle.acquire()
+        throttle.release(201)
+    clock.now += 2.0
+    throttle.pause(1.0)
+    assert throttle.rate == pytest.approx(0.9 * 30 / 2.0)
+    assert throttle.limit == 1  # halved twice (4, 2, 1)
+    slept.clear()
+    clock.now += 1.0  # the pause is over
+    throttle.acquire()  # the first paced request starts at once
+    throttle.release(None)  # no answer: the rate stays
+    throttle.acquire()  # the clock has not moved: the next one waits one interval, the one after two
+    throttle.release(None)
+    throttle.acquire()
+    assert slept == [pytest.approx(1 / 13.5), pytest.approx(2 / 13.5)]
+    throttle.release(201)
+    assert throttle.rate == pytest.approx(13.5 * Throttle.RATE_GROWTH)  # each success lets the rate grow a little
