@@ -19,7 +19,7 @@ import re
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, HsCryptoError, shown
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_info import DatedKms, read_rotation_policy
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import (
-    ENCRYPTION_ALGORITHMS, ROOT_KEY_SIZES, UUID_RE, check_alias, check_key_crn_instance, check_key_ring, decode_base64, format_rfc3339,
+    ENCRYPTION_ALGORITHMS, ROOT_KEY_SIZES, UUID_RE, check_alias, check_key_ring, decode_base64, format_rfc3339, key_reference_of,
     parse_key_id, parse_rfc3339)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import KeyFinder, is_deleted, key_result, key_type
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._safe_write import SafeWriter
@@ -280,12 +280,8 @@ class BulkRotateRequest:
             if not isinstance(item, str) or not item.strip():
                 raise ConfigurationError(f"{option} must be a key id, a key CRN or an alias (got {shown(item)})")
             text = item.strip()
-            if text.startswith("crn:") or UUID_RE.match(text):
-                if instance_guid:
-                    check_key_crn_instance(text, instance_guid, option)
-                refs.append((item, parse_key_id(text, option, alias_option=option), f"key {text}"))
-            else:
-                refs.append((item, check_alias(text, option), f"key with alias {text}"))
+            label = f"key {text}" if text.startswith("crn:") or UUID_RE.match(text) else f"key with alias {text}"
+            refs.append((item, key_reference_of(text, instance_guid, option), label))
         return refs
 
     @staticmethod

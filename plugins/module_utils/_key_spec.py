@@ -75,6 +75,16 @@ def check_key_crn_instance(value, instance_guid, option="key_id"):
                                  "or give the key's UUID)")
 
 
+def key_reference_of(text, instance_guid, option):
+    """The path reference of a key named by its id, a key CRN (of this instance, when its GUID is known) or an alias:
+    the key's UUID, or the alias. ``text`` is a non-empty, stripped string; messages name ``option``."""
+    if text.startswith("crn:") or UUID_RE.match(text):
+        if instance_guid:
+            check_key_crn_instance(text, instance_guid, option)
+        return parse_key_id(text, option, alias_option=option)
+    return check_alias(text, option)
+
+
 def parse_rfc3339(value, option):
     """A timezone-aware datetime from an RFC 3339 string, or ConfigurationError."""
     if isinstance(value, datetime.datetime):

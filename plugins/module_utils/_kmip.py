@@ -25,7 +25,7 @@ import hashlib
 import re
 
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, ConfigurationError, HsCryptoError, shown
-from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import UUID_RE, check_alias, check_key_crn_instance, parse_key_id
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import UUID_RE, key_reference_of
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._safe_write import SafeWriter
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._services import HPCS
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._workers import run_all
@@ -123,12 +123,7 @@ def root_key_reference(value, instance_guid=None, option="root_key"):
     """The path reference of the adapter's root key: its UUID (from a UUID or a key CRN of this instance) or an alias."""
     if not isinstance(value, str) or not value.strip():
         raise ConfigurationError(f"{option} must be the root key's id, its CRN or one of its aliases (got {shown(value)})")
-    text = value.strip()
-    if text.startswith("crn:") or UUID_RE.match(text):
-        if instance_guid:
-            check_key_crn_instance(text, instance_guid, option)
-        return parse_key_id(text, option, alias_option=option)
-    return check_alias(text, option)
+    return key_reference_of(value.strip(), instance_guid, option)
 
 
 def require_key_protect(connection):
@@ -219,11 +214,6 @@ class KmipService:
         self.check_mode = check_mode
         self.writer = SafeWriter(kms, sleep=sleep)
         self.concurrency = concurrency  # object deletions go side by side (``_workers``)
-
-    def delete_objects_of(self, adapter_id, objects):
-        """Delete ``objects`` (active ones with force), ``concurrency`` at a time."""
-        run_all(lambda raw: self.delete_object(adapter_id, raw, force=raw.get("state") == ACTIVE), objects, kms=self.kms,
-                concurrency=self.concurrency)
 
     # -- reads ------------------------------------------------------------------------------------------------------
     def adapters(self, root_key_id=None):
@@ -332,21 +322,20 @@ class KmipService:
                 return None
             raise
 
-    def purge_objects(self, adapter, force=False):
-        """Delete every live object of the adapter, over every page (a listing read once, then each object deleted).
+    def delete_live(self, adapter, targets, force=False):
+        """Delete ``targets`` (live objects of ``adapter``), ``concurrency`` at a time; active ones need ``force``.
 
-        Active objects need ``force``; without it, nothing is deleted and the error counts them. Returns the ids deleted
-        (or that would be, in check mode).
+        Without it, when any target is active nothing is deleted and the error counts them (check mode alike).
         """
-        live = self.objects(adapter["id"])
-        active = [o for o in live if o.get("state") == ACTIVE]
+        active = [o for o in targets if o.get("state") == ACTIVE]
         if active and not force:
-            raise HsCryptoError(f"KMIP adapter {adapter.get('name')} has {len(active)} active KMIP object(s) (of {len(live)}): "
-                                "force=true deletes active objects too (their key material is erased: data they protect becomes "
-                                "unreadable)")
+            raise HsCryptoError(f"{len(active)} active KMIP object(s) of the {len(targets)} to delete in KMIP adapter {adapter.get('name')} "
+                                f"({', '.join(o['id'] for o in active[:5])}{', ...' if len(active) > 5 else ''}): force=true deletes "
+                                "active objects too, erasing their key material (data they protect becomes unreadable)")
         if not self.check_mode:
-            self.delete_objects_of(adapter["id"], live)
-        return [o["id"] for o in live]
+            run_all(lambda raw: self.delete_object(adapter["id"], raw, force=raw.get("state") == ACTIVE), targets, kms=self.kms,
+                    concurrency=self.concurrency)
+        return targets
 
 
 # -- one adapter, declared ---------------------------------------------------------------------------------------------
@@ -521,7 +510,7 @@ def _absent(service, spec, current):
                             "leave them unreachable. Delete them first with ibm.hs_crypto.hs_crypto_kmip_object, or set delete_objects=true "
                             "(and force=true for active objects) to delete them with the adapter")
     if live:
-        service.purge_objects(current, force=spec.force)
+        service.delete_live(current, live, force=spec.force)
         outcome.actions.append(f"delete_objects:{len(live)}")
     if not service.check_mode:
         service.delete_adapter(current)
@@ -607,11 +596,5 @@ def delete_objects(service, adapter_ref, object_ids=None, force=False):
             raise HsCryptoError(f"KMIP adapter {adapter.get('name')} has no KMIP object {', '.join(unknown)}")
     else:
         targets = live
-    active = [o for o in targets if o.get("state") == ACTIVE]
-    if active and not force:
-        raise HsCryptoError(f"{len(active)} of the {len(targets)} KMIP object(s) to delete are active ({', '.join(o['id'] for o in active[:5])}"
-                            f"{', ...' if len(active) > 5 else ''}): the service deletes active objects only with force=true, which erases "
-                            "their key material (data they protect becomes unreadable)")
-    if not service.check_mode:
-        service.delete_objects_of(adapter["id"], targets)
+    service.delete_live(adapter, targets, force)
     return adapter, targets

@@ -15,7 +15,7 @@ if TESTS_DIR not in sys.path:
 
 from hpcs_emulator import clock as clock_module  # noqa: E402 pylint: disable=wrong-import-position
 from hpcs_emulator.server import EmulatorServer  # noqa: E402 pylint: disable=wrong-import-position
-from hpcs_emulator.testing import BOB_API_KEY, EVE_API_KEY, INSTANCE_C, KP_STANDARD, KmsClient  # noqa: E402 pylint: disable=wrong-import-position
+from hpcs_emulator.testing import ALICE_API_KEY, BOB_API_KEY, EVE_API_KEY, INSTANCE_C, KP_STANDARD, KmsClient  # noqa: E402 pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope='session')
@@ -51,6 +51,22 @@ def emu(emulator_server, request, monkeypatch):
     if request.node.get_closest_marker('real_clock') is None:
         monkeypatch.setattr(clock_module, 'time', FrozenTime(time.time()))
     return emulator_server
+
+
+@pytest.fixture
+def service(emu, monkeypatch):
+    """A client of IBM's Key Protect Python SDK (``keyprotect``) signed in as alice, for the emulator's HTTPS listener.
+
+    The SDK is imported here, not at the top: the emulator's other tests do not need it, and a test that asks for this
+    fixture still fails (it never skips) when the SDK is missing (tests/unit/requirements.txt installs it)."""
+    import keyprotect  # pylint: disable=import-outside-toplevel
+    from ibm_cloud_sdk_core import authenticators  # pylint: disable=import-outside-toplevel
+    # Neither the SDK nor its IAM token manager takes a CA file; requests reads this variable.
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', emu.ca_path)
+    client = keyprotect.IbmKeyProtectApiV2(authenticator=authenticators.IAMAuthenticator(ALICE_API_KEY, url=emu.https_url))
+    client.set_service_url(emu.https_url)
+    client.set_disable_ssl_verification(False)
+    return client
 
 
 @pytest.fixture

@@ -587,15 +587,6 @@ def test_control_endpoint_count(kp, emu):
 
 # ---------------------------------------------------------------- IBM's keyprotect SDK
 
-@pytest.fixture
-def service(emu, monkeypatch):
-    monkeypatch.setenv('REQUESTS_CA_BUNDLE', emu.ca_path)
-    authenticator = authenticators.IAMAuthenticator(ALICE_API_KEY, url=emu.https_url)
-    client = keyprotect.IbmKeyProtectApiV2(authenticator=authenticator)
-    client.set_service_url(emu.https_url)
-    return client
-
-
 def test_sdk_kmip_fidelity(service, kp, emu):
     """keyprotect 3.0.1 has every KMIP management method: drive them all against the emulator over HTTPS."""
     models = keyprotect.ibm_key_protect_api_v2

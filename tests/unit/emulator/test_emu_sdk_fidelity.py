@@ -26,17 +26,6 @@ from ibm_cloud_sdk_core import authenticators  # noqa: E402  pylint: disable=wro
 POLICY_TYPE = 'application/vnd.ibm.kms.policy+json'
 
 
-@pytest.fixture
-def service(emu, monkeypatch):
-    # Neither the SDK nor its IAM token manager takes a CA file; requests reads this variable.
-    monkeypatch.setenv('REQUESTS_CA_BUNDLE', emu.ca_path)
-    authenticator = authenticators.IAMAuthenticator(ALICE_API_KEY, url=emu.https_url)
-    client = keyprotect.IbmKeyProtectApiV2(authenticator=authenticator)
-    client.set_service_url(emu.https_url)
-    client.set_disable_ssl_verification(False)
-    return client
-
-
 def test_sdk_key_lifecycle(service, emu):
     correlation_id = str(uuid.uuid4())
     created = service.create_key(INSTANCE_A, json.dumps(key_body('sdk-root', False, aliases=['sdk-root-alias'])),
