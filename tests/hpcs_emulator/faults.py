@@ -202,6 +202,7 @@ class FaultManager:
         self._next_id = 1
         self._wake = threading.Condition()
         self._epoch = 0
+        self._sleeping = 0
 
     @property
     def epoch(self) -> int:
@@ -213,7 +214,17 @@ class FaultManager:
         """Wait out an injected delay of a request begun at ``epoch``; True, at once, when ``interrupt`` was called
         since then (the request is to be abandoned)."""
         with self._wake:
-            return self._wake.wait_for(lambda: self._epoch != epoch, timeout=seconds)
+            self._sleeping += 1
+            try:
+                return self._wake.wait_for(lambda: self._epoch != epoch, timeout=seconds)
+            finally:
+                self._sleeping -= 1
+
+    @property
+    def sleeping(self) -> int:
+        """How many requests are waiting out an injected delay now."""
+        with self._wake:
+            return self._sleeping
 
     def interrupt(self) -> None:
         """End the injected delays in progress (a reset): a client that gave up on a delayed request leaves the

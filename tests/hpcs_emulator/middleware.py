@@ -23,6 +23,7 @@ from .faults import default_fault_body
 from .requestlog import redact_query
 
 LISTENER_KEY = 'hpcs_emulator.listener'
+SOCKET_KEY = 'hpcs_emulator.socket'  # the connection's socket (the server puts it there)
 CORRELATION_KEY = 'hpcs_emulator.correlation_id'
 WRITE_ENDPOINTS_KEY = 'hpcs_emulator_write_endpoints'
 CONTROL_PREFIX = '/_emulator'
@@ -30,7 +31,7 @@ LOG_EXTRA_KEY = 'hpcs_emulator.log_extra'
 
 
 class DroppedConnection(ConnectionAbortedError):
-    """Raised after the socket was shut down on purpose; Werkzeug treats it as a dropped connection."""
+    """Raised after the socket was shut down on purpose; the server treats it as a dropped connection."""
 
 
 class ListenerApp:
@@ -61,7 +62,7 @@ def classify(path: str) -> str:
 
 def drop_connection(environ) -> None:
     """Close the client connection without any response bytes."""
-    sock = environ.get('werkzeug.socket')
+    sock = environ.get(SOCKET_KEY)
     if sock is not None:
         try:
             sock.shutdown(socket.SHUT_RDWR)

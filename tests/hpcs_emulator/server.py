@@ -1,5 +1,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Listeners: plain HTTP, HTTPS "public" and HTTPS "private", sharing one app and one state."""
+"""Listeners: plain HTTP, HTTPS "public" and HTTPS "private", sharing one app and one state.
+
+The listeners are cheroot's WSGI server (the server of CherryPy): HTTP/1.1 with keep-alive, a pool of worker threads,
+and idle keep-alive connections watched by a selector rather than held by a thread. Werkzeug's development server,
+used before, closed the connection after every answer, so each request of a client paid a new TCP connection and a
+new TLS handshake on both sides, which bounded every benchmark by the handshakes rather than by the requests.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +14,62 @@ import shutil
 import tempfile
 import threading
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from .app import create_app
-from .middleware import ListenerApp
+from .middleware import SOCKET_KEY, ListenerApp
 from .state import EmulatorState
 from .tls import ensure_certificates, server_context
 
 LOG = logging.getLogger('hpcs_emulator')
 LISTENERS = ('http', 'public', 'private')
+# Requests in flight per listener (cheroot's pool does not grow): enough for the benchmarks' clients, whose
+# injected delays hold a worker each (the benchmarks keep at most 8 hosts x 10 requests in flight).
+WORKERS = 128
+# Seconds a connection may sit idle between requests (and a request may take to arrive) before the server closes it.
+IDLE_TIMEOUT = 120
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """No access log on stderr (the emulator keeps its own request log); errors go to logging."""
+class _Gateway(wsgi.Gateway_10):
+    """WSGI 1.0, plus the connection's socket in the environ (fault injection drops connections through it)."""
 
-    timeout = 120
+    def get_environ(self):
+        environ = super().get_environ()
+        environ[SOCKET_KEY] = self.req.conn.socket
+        return environ
 
-    def log_request(self, code='-', size='-'):
-        pass
 
-    def send_response(self, code, message=None):
-        """The status line and ``Server``, without the real-time ``Date`` that ``BaseHTTPRequestHandler`` adds: the
-        application sends its own, from the emulator's movable clock (middleware), as the one ``Date`` of the answer."""
-        self.log_request(code)
-        self.send_response_only(code, message)
-        self.send_header('Server', self.version_string())
+class _TLSAdapter(BuiltinSSLAdapter):
+    """cheroot's TLS adapter over the emulator's own context, whose handshake runs in the worker thread on the first
+    read (tls.server_context): cheroot handshakes in its accept loop, where one client that connects and never
+    speaks would hold every other client of the listener until the timeout."""
 
-    def log(self, type, message, *args):  # pylint: disable=redefined-builtin
-        LOG.debug('%s: %s', type, message % args if args else message)
+    def __init__(self, paths: dict):
+        super().__init__(paths['cert'], paths['key'])
+        self.context = server_context(paths)
+
+    def wrap(self, sock):
+        return self.context.wrap_socket(sock, server_side=True), {'wsgi.url_scheme': 'https', 'HTTPS': 'on'}
+
+
+class _Listener(wsgi.Server):
+    """One listener; its errors (a client gone, a connection dropped on purpose) go to logging, not to stderr."""
+
+    keep_alive_conn_limit = None  # every idle keep-alive connection stays open (cheroot keeps 10 by default)
+
+    def __init__(self, host: str, port: int, app, paths: dict | None):
+        super().__init__((host, port), app, numthreads=WORKERS, timeout=IDLE_TIMEOUT, request_queue_size=128)
+        self.gateway = _Gateway
+        if paths is not None:
+            self.ssl_adapter = _TLSAdapter(paths)
+
+    @property
+    def port(self) -> int:
+        return self.bind_addr[1]
+
+    def error_log(self, msg='', level=20, traceback=False):  # pylint: disable=redefined-outer-name
+        LOG.debug('%s', msg, exc_info=traceback)
 
 
 def _url_host(host: str) -> str:
@@ -84,10 +118,9 @@ class EmulatorServer:
         self.ca_path = paths['ca']
         try:
             for name in LISTENERS:
-                context = None if name == 'http' else server_context(paths)
-                server = make_server(self.host, self._ports[name], ListenerApp(self.app, name), threaded=True,
-                                     request_handler=QuietRequestHandler, ssl_context=context)
+                server = _Listener(self.host, self._ports[name], ListenerApp(self.app, name), None if name == 'http' else paths)
                 self._servers[name] = server
+                server.prepare()  # binds: the port is known from here on
                 scheme = 'http' if name == 'http' else 'https'
                 self.urls[name] = f'{scheme}://{_url_host(self.host)}:{server.port}'
         except BaseException:
@@ -95,19 +128,17 @@ class EmulatorServer:
             raise
         self.state.set_endpoints(self.urls)
         for name, server in self._servers.items():
-            thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.1},
-                                      name=f'hpcs-emulator-{name}', daemon=True)
+            thread = threading.Thread(target=server.serve, name=f'hpcs-emulator-{name}', daemon=True)
             thread.start()
             self._threads[name] = thread
         return self
 
     def stop(self) -> None:
         for name, server in self._servers.items():
+            server.stop()  # closes the listening socket and the connections, ends the workers
             thread = self._threads.get(name)
-            if thread is not None and thread.is_alive():
-                server.shutdown()
+            if thread is not None:
                 thread.join(timeout=5)
-            server.server_close()
         self._servers, self._threads = {}, {}
         if self._own_data_dir is not None:
             shutil.rmtree(self._own_data_dir, ignore_errors=True)

@@ -105,10 +105,10 @@ def ensure_certificates(data_dir: str) -> dict:
 
 
 class _LazyHandshakeContext(ssl.SSLContext):
-    """Defers the TLS handshake from accept() (listener thread) to the request thread.
+    """Defers the TLS handshake from accept() (listener thread) to the worker thread's first read.
 
-    Werkzeug wraps the listening socket; with the default, one client that connects and
-    never handshakes would block every other HTTPS client of that listener.
+    With the default, one client that connects and never handshakes would block every
+    other HTTPS client of that listener until the timeout.
     """
 
     def wrap_socket(self, sock, *args, **kwargs):  # pylint: disable=signature-differs

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
@@ -94,15 +93,14 @@ def test_reset_abandons_a_request_still_waiting_in_an_injected_delay(alice, emu,
     if after:
         rule.update(status=503, after=True)
     _faults(emu, rule)
-    before = set(threading.enumerate())
     with pytest.raises(requests.exceptions.ReadTimeout):
         alice.request('POST', 'keys', json=key_body('late'), timeout=(30, 0.2))
-    handlers = [thread for thread in threading.enumerate() if thread not in before]
-    assert handlers  # the emulator thread of that request, waiting out the 300 s
+    assert emu.state.faults.sleeping == 1  # the emulator's worker of that request, waiting out the 300 s
     emu.state.reset()
-    for thread in handlers:
-        thread.join(timeout=60)  # a bound only a request still in its 300 s delay reaches
-        assert not thread.is_alive()
+    deadline = time.monotonic() + 60  # a bound only a request still in its 300 s delay reaches
+    while emu.state.faults.sleeping and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert emu.state.faults.sleeping == 0
     assert emu.state.key_count() == 0
     assert _log(emu) == []
     assert requests.get(f'{emu.http_url}/_emulator/counters', timeout=10).json()['total'] == 0

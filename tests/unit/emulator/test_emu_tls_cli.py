@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 
@@ -32,6 +34,40 @@ def test_stalled_tls_client_does_not_block_the_listener(emu):
     with socket.create_connection(('127.0.0.1', port), timeout=5):
         # connected, never handshakes; others must still be served
         assert requests.get(f'{emu.https_url}/_emulator/health', verify=emu.ca_path, timeout=5).status_code == 200
+
+
+def test_one_connection_serves_many_requests(emu):
+    """HTTP/1.1 keep-alive, as IBM's endpoints: a client's connection (and its TLS session) is not closed after an
+    answer, on every listener, also after an error answer."""
+    for url in (emu.http_url, emu.https_url, emu.private_url):
+        port = int(url.rsplit(':', 1)[1])
+        if url.startswith('https'):
+            connection = http.client.HTTPSConnection('127.0.0.1', port, timeout=10,
+                                                     context=ssl.create_default_context(cafile=emu.ca_path))
+        else:
+            connection = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+        try:
+            sockets = set()
+            for path in ('/_emulator/health', '/api/v2/keys', '/_emulator/health'):
+                connection.request('GET', path)
+                answer = connection.getresponse()
+                answer.read()
+                assert answer.status == (401 if path == '/api/v2/keys' else 200)
+                assert (answer.getheader('Connection') or '').lower() != 'close'
+                sockets.add(id(connection.sock))
+            assert len(sockets) == 1
+        finally:
+            connection.close()
+
+
+def test_a_dropped_connection_leaves_the_others_served(emu):
+    """Fault injection drops one connection (no answer at all); the next request, on a new connection, is answered."""
+    requests.post(f'{emu.http_url}/_emulator/faults', json={'rules': [{'service': 'kms', 'path': '^/api/v2/keys$', 'drop': True,
+                                                                       'times': 1}]}, timeout=10).raise_for_status()
+    with requests.Session() as session:
+        with pytest.raises(requests.exceptions.ConnectionError):
+            session.get(f'{emu.https_url}/api/v2/keys', verify=emu.ca_path, timeout=10)
+        assert session.get(f'{emu.https_url}/_emulator/health', verify=emu.ca_path, timeout=10).status_code == 200
 
 
 def test_certificates_are_reused(tmp_path):
