@@ -271,13 +271,19 @@ class Config:
             spec = self._instances.get((instance_id or '').lower())
             return copy.deepcopy(spec) if spec else None
 
+    def has_instance(self, instance_id: str) -> bool:
+        """Whether the instance is configured (without the copy of its spec that ``instance`` makes)."""
+        with self._lock:
+            return (instance_id or '').lower() in self._instances
+
     def instance_ids(self) -> list:
         with self._lock:
             return list(self._instances)
 
     def instance_account(self, instance_id: str) -> str:
-        spec = self.instance(instance_id) or {}
-        return spec.get('account_id') or self.account_id
+        with self._lock:
+            spec = self._instances.get((instance_id or '').lower()) or {}
+            return spec.get('account_id') or self.account_id
 
     def identity_account(self, iam_id: str) -> str:
         """The account an identity belongs to (tokens carry it in ``account.bss``)."""
@@ -299,9 +305,10 @@ class Config:
                     if (spec.get('account_id') or self.account_id) == account_id]
 
     def instance_crn(self, instance_id: str) -> str:
-        spec = self.instance(instance_id)
-        account = spec.get('account_id') or self.account_id
-        return f'crn:v1:bluemix:public:{spec["service"]}:{spec["region"]}:a/{account}:{instance_id.lower()}::'
+        with self._lock:
+            spec = self._instances[instance_id.lower()]
+            account = spec.get('account_id') or self.account_id
+            return f'crn:v1:bluemix:public:{spec["service"]}:{spec["region"]}:a/{account}:{instance_id.lower()}::'
 
     def update(self, data: dict) -> None:
         """Add or replace API keys and instances, change token_lifetime (additive merge)."""

@@ -10,6 +10,8 @@ import datetime
 
 from .model import DEFAULT_RING, Key, KeyRing
 
+NEVER = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+
 
 class InstanceState:  # pylint: disable=too-many-instance-attributes
     """Keys, aliases, rings, policies, registrations, KMIP adapters and the import token of one instance."""
@@ -24,6 +26,9 @@ class InstanceState:  # pylint: disable=too-many-instance-attributes
         self.registrations: list = []
         self.kmip_adapters: dict = {}  # id -> kmip.KmipAdapter (Key Protect only)
         self._deleted: set = set()
+        # The earliest moment a rotation policy rotates a key of the instance, and the count of policy changes it was
+        # found at: until then, and while no key policy changes, a request has no key to rotate and skips the scan.
+        self._rotation_due: tuple = (None, -1)
 
     def allowed_network(self) -> str:
         policy = self.policies.get('allowedNetwork') or {}
@@ -77,11 +82,25 @@ class InstanceState:  # pylint: disable=too-many-instance-attributes
             self.purge(key_id)
 
     def tick(self, now: datetime.datetime) -> None:
-        """Apply the time rules: automatic purge, automatic rotation by policy."""
+        """Apply the time rules: automatic purge, automatic rotation by policy.
+
+        Every request of the instance runs this, so the scan of the keys for a due rotation runs only when one may be
+        due: the clock reached the earliest due moment found by the last scan, or a key policy changed since (a new or
+        shorter interval; a rotation or a purge only makes the next one later). A key due but not active (it does not
+        rotate) keeps the moment in the past, and every request scans, as before.
+        """
         self.purge_due(now)
+        due, changes = self._rotation_due
+        if changes == Key.policy_changes and due is not None and now < due:
+            return
+        changes, earliest = Key.policy_changes, None
         for key in self.keys.values():
             if key.policies.get('rotation') is not None:
                 key.auto_rotate(now)
+                moment = key.rotation_due()
+                if moment is not None and (earliest is None or moment < earliest):
+                    earliest = moment
+        self._rotation_due = (earliest or NEVER, changes)
 
     def find_key(self, ref: str, now: datetime.datetime) -> Key | None:
         """Look a key up by id (case-insensitive) or alias (case-sensitive)."""

@@ -117,6 +117,7 @@ class Key:  # pylint: disable=too-many-instance-attributes
     dual_auth_expires: datetime.datetime | None = None
     policies: dict = dataclasses.field(default_factory=dict)
     last_sync: datetime.datetime | None = None
+    policy_changes = 0  # not a field: key policies set so far, by any key of any instance (InstanceState.tick)
 
     @property
     def material(self) -> bytes:
@@ -145,6 +146,7 @@ class Key:  # pylint: disable=too-many-instance-attributes
 
     def set_policy(self, kind: str, data: dict, iam_id: str, now: datetime.datetime) -> KeyPolicy:
         """Create or replace a key policy (the one path used by PUT policies and policy overrides)."""
+        Key.policy_changes += 1  # the instances' next automatic rotation is to be found again (InstanceState.tick)
         policy = self.policies.get(kind)
         if policy is None:
             policy = self.policies[kind] = KeyPolicy(kind, str(uuid.uuid4()), dict(data), iam_id, now, iam_id, now)
@@ -181,16 +183,22 @@ class Key:  # pylint: disable=too-many-instance-attributes
         self.last_update_date = max(self.last_update_date or now, now)  # automatic rotations are back-dated
         return version
 
+    def rotation_due(self) -> datetime.datetime | None:
+        """When the rotation policy rotates the key next (whatever its state then); None without an enabled policy."""
+        policy = self.policies.get('rotation')
+        if policy is None or not policy.data.get('enabled') or self.imported:
+            return None
+        return max(self.last_rotate_date or self.creation_date, policy.last_update_date) + ROTATION_MONTH * policy.data['interval_month']
+
     def auto_rotate(self, now: datetime.datetime) -> None:
         """Rotation policy: a new version every interval_month x 30 days (generated, active keys only)."""
-        rotation = self.rotation
-        if not rotation or not rotation.get('enabled') or self.imported or self.state_at(now) != STATE_ACTIVE:
+        due = self.rotation_due()
+        if due is None or due > now or self.state_at(now) != STATE_ACTIVE:
             return
-        interval = ROTATION_MONTH * rotation['interval_month']
-        base = max(self.last_rotate_date or self.creation_date, self.policies['rotation'].last_update_date)
-        while base + interval <= now:
-            base += interval
-            self.rotate(os.urandom(32), base)
+        interval = ROTATION_MONTH * self.policies['rotation'].data['interval_month']
+        while due <= now:
+            self.rotate(os.urandom(32), due)
+            due += interval
 
     def dual_auth_resource(self, now: datetime.datetime) -> dict:
         result = {'enabled': self.dual_auth_delete}

@@ -50,7 +50,7 @@ def _authorize(state, headers: tuple = ('Bluemix-Instance',)) -> tuple:
     instance_id = next((value for value in (request.headers.get(name, '').strip().lower() for name in headers) if value), '')
     if not instance_id:
         raise header_error('bluemix-instance', 'the ID of an instance (the Bluemix-Instance header is required)')
-    if state.config.instance(instance_id) is None or instance_id not in state.config.instances_for(claims['iam_id']):
+    if not state.config.has_instance(instance_id) or instance_id not in state.config.instances_for(claims['iam_id']):
         raise KmsError(401, 'UNAUTHORIZED_ERR', 'The user does not have access to the specified resource',
                        target=('header', 'bluemix-instance'))
     return claims['iam_id'], instance_id

@@ -152,3 +152,22 @@ def test_rotation_policy_rotates_on_the_clock(alice, emu):
     _advance(emu, alice, 90 * 86400)
     assert len(_versions(alice, key['id'])) == 4
     assert len(_versions(alice, imported['id'])) == 1
+
+
+def test_rotation_policies_set_after_a_request_still_rotate_on_time(alice, emu):
+    """A request skips the scan for due rotations until the earliest one it found; a policy set since, or a key that
+    was due while suspended and is enabled again, is still rotated on time."""
+    late = alice.create_key('late', overrides=True, rotation={'enabled': True, 'interval_month': 12}).json()['resources'][0]
+    assert len(_versions(alice, late['id'])) == 1  # a scan: the next rotation of the instance is 360 days away
+    soon = alice.new_key('soon')
+    policy = {'metadata': {'collectionType': 'application/vnd.ibm.kms.policy+json', 'collectionTotal': 1},
+              'resources': [{'type': 'application/vnd.ibm.kms.policy+json', 'rotation': {'enabled': True, 'interval_month': 1}}]}
+    assert alice.request('PUT', f'keys/{soon["id"]}/policies', json=policy).status_code == 200
+    paused = alice.create_key('paused', overrides=True, rotation={'enabled': True, 'interval_month': 1}).json()['resources'][0]
+    alice.action(paused['id'], 'disable')
+    _advance(emu, alice, 31 * 86400)
+    assert len(_versions(alice, soon['id'])) == 2
+    assert len(_versions(alice, late['id'])) == 1
+    assert len(_versions(alice, paused['id'], allKeyStates='true')) == 1  # suspended keys do not rotate
+    alice.action(paused['id'], 'enable')
+    assert len(_versions(alice, paused['id'])) == 2  # enabled again: the rotation it missed
