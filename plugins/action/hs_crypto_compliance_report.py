@@ -17,6 +17,7 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes, to_native
@@ -64,8 +65,8 @@ def play_results(task_vars, var):
     results = []
     for host in task_vars.get("ansible_play_hosts") or []:
         variables = raw_get(host) if raw_get is not None else hostvars.get(host)
-        result = variables.get(var) if hasattr(variables, "get") else None
-        if hasattr(result, "get") and not result.get("failed") and not result.get("skipped"):
+        result = variables.get(var) if isinstance(variables, Mapping) else None
+        if isinstance(result, Mapping) and not result.get("failed") and not result.get("skipped"):
             results.append(result)
     return results
 
