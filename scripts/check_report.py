@@ -24,7 +24,9 @@ and ``hs_crypto_compliance_html`` run) into OUT_DIR/compliance-junit.xml and OUT
    - typing into the findings' search box shrinks the visible rows to those that contain the text, and the severity
      select keeps only that severity;
    - clicking the Severity header sorts by rank (critical first), clicking again reverses;
-   then saves a screenshot of the whole page to OUT_DIR/compliance-report.png.
+   then saves a screenshot of the whole page to OUT_DIR/compliance-report.png. A second page, OUT_DIR/
+   compliance-report-large.html, holds more findings than the table shows at first: one page of rows is visible, "Show
+   more" adds a page until every row shows, and a search finds a row beyond the first page.
 
 Prints which checks ran and which passed; exits 1 naming every check that failed (2 for bad usage).
 """
@@ -296,6 +298,60 @@ def check_html(report: Report, html_path: str, out_dir: str, results: list) -> N
             driver.quit()
 
 
+def large_results(results: list, count: int) -> list:
+    """The results with the first instance holding ``count`` findings, each on a key of its own named bulk-NNNNN."""
+    first = json.loads(json.dumps(results[0]))
+    template = next((finding for finding in first.get('findings') or [] if finding.get('key_id')), None)
+    if template is None:
+        return []
+    first['findings'] = [dict(template, key_id=f'00000000-0000-4000-8000-{index:012d}', key_name=f'bulk-{index:05d}', key_aliases=[])
+                         for index in range(count)]
+    return [first]
+
+
+def check_large_html(report: Report, renderer, results: list, out_dir: str) -> None:
+    """A findings table longer than a page: one page of rows visible, "Show more" adds a page until none is left, and
+    a search reaches the hidden rows."""
+    from selenium.webdriver.common.by import By
+
+    page = renderer.FINDINGS_PAGE
+    total = 2 * page + 7
+    data = large_results(results, total)
+    if not data:
+        report.check('html (large): the results have a finding on a key to copy', False)
+        return
+    html_path = os.path.join(out_dir, 'compliance-report-large.html')
+    with open(html_path, 'w', encoding='utf-8') as handle:
+        handle.write(renderer.render_html(data))
+    with tempfile.TemporaryDirectory(prefix='hs-crypto-chromium-') as profile_dir:
+        driver = start_browser(profile_dir)
+        try:
+            driver.get('file://' + os.path.abspath(html_path))
+            rows = driver.execute_script(VISIBLE_ROWS)
+            counter = driver.find_element(By.ID, 'findings-count')
+            more = driver.find_element(By.ID, 'findings-more')
+            report.check(f'html (large): {total} findings show one page of {page}', len(rows) == page, f'{len(rows)} rows')
+            report.check('html (large): the count says so', counter.text == f'{page} of {total} matching findings shown ({total} in all)',
+                         counter.text)
+            shown = [len(rows)]
+            while more.is_displayed() and len(shown) < 5:
+                more.click()
+                shown.append(len(driver.execute_script(VISIBLE_ROWS)))
+            report.check('html (large): "Show more" adds a page until every row shows, then goes away',
+                         shown == [page, 2 * page, total] and not more.is_displayed(), ' -> '.join(map(str, shown)))
+            box = driver.find_element(By.ID, 'filter-text')
+            box.send_keys(f'bulk-{total - 1:05d}')
+            found = driver.execute_script(VISIBLE_ROWS)
+            report.check('html (large): the search reaches a row beyond the first page',
+                         len(found) == 1 and f'bulk-{total - 1:05d}' in found[0]['text'], f'{len(found)} rows')
+            box.clear()
+            box.send_keys(' ')  # an input event with an empty needle: back to the first page
+            report.check('html (large): clearing the search shows the first page again',
+                         len(driver.execute_script(VISIBLE_ROWS)) == page and more.is_displayed())
+        finally:
+            driver.quit()
+
+
 def pick_needle(results: list, rows: list) -> str | None:
     """A text that some but not all findings rows contain: a key name, else a rule id."""
     candidates = [finding.get('key_name') for result in results for finding in result.get('findings') or []]
@@ -347,6 +403,10 @@ def main(argv: list[str]) -> int:
             check_html(report, html_path, args.out_dir, results)
         except Exception as exc:  # pylint: disable=broad-exception-caught  # the browser failing is a failed check
             report.check('html: checks in Chromium', False, f'{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ""}')
+        try:
+            check_large_html(report, renderer, results, args.out_dir)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            report.check('html (large): checks in Chromium', False, f'{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ""}')
 
     print(f"checks run: {len(report.ran)} ({'JUnit schema and structure' + ('' if args.no_browser else ', HTML in Chromium')}); "
           f'{len(report.ran) - len(report.failures)} passed, {len(report.failures)} failed')

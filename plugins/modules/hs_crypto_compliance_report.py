@@ -17,7 +17,8 @@ description:
     P(ibm.hs_crypto.hs_crypto_compliance_junit#filter). Use this action for an estate of many instances and keys - it
     reads the registered results as they were stored, where a template over them (C(hostvars) and a filter) costs
     Ansible a walk over every value each time; at 50 instances x 1,000 keys that was most of a minute and a half.
-  - Runs on the controller only (it never connects to the host); run it once per play (C(run_once)).
+  - Runs on the controller only (it never connects to the host); run it once per play (C(run_once)). The role
+    C(ibm.hs_crypto.hs_crypto_compliance) (and the playbook C(ibm.hs_crypto.compliance)) writes its reports with it.
   - A file is written only when its bytes or its mode differ (atomically - a temporary file in O(dest), then a rename),
     so a second run over the same results reports no change. Both renderings are deterministic.
   - Hosts without the variable, or whose result failed or was skipped, are left out (an unreachable instance has no
@@ -36,7 +37,7 @@ attributes:
     support: none
   check_mode:
     support: full
-    details: In check mode nothing is written; RV(changed) and RV(files[].changed) tell what would be.
+    details: In check mode nothing is written; C(changed) and RV(files) tell what would be.
   diff_mode:
     support: none
     details: The reports are too large to show as a diff; RV(files) tells which would change.
@@ -92,23 +93,23 @@ seealso:
     plugin_type: filter
   - plugin: ibm.hs_crypto.hs_crypto_compliance_junit
     plugin_type: filter
-  - role: ibm.hs_crypto.hs_crypto_compliance
 """
 
 EXAMPLES = r"""
 - name: Check each instance
   ibm.hs_crypto.hs_crypto_compliance_info:
-    instance_id: "{{ hs_crypto_instance_id }}"
+    instance_id: "{{ hpcs_instance_id }}"
+    api_key: "{{ ibmcloud_api_key }}"
   register: hs_crypto_compliance_result
 
 - name: Write the three reports once, on the controller
   ibm.hs_crypto.hs_crypto_compliance_report:
-    dest: "{{ playbook_dir }}/reports"
+    dest: "{{ reports_dir }}"
   run_once: true
 
 - name: Only the JUnit file, from results gathered otherwise
   ibm.hs_crypto.hs_crypto_compliance_report:
-    dest: /tmp/ci
+    dest: "{{ reports_dir }}"
     name: nightly
     formats: [junit]
     results: "{{ nightly_results }}"

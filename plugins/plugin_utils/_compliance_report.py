@@ -26,6 +26,13 @@ STATUSES = ("pass", "fail", "waived", "not_applicable", "disabled")
 # A month of rotation interval, in days, on the key age chart (the rotation rules of hs_crypto_compliance_info age keys
 # in days against an interval in months).
 DAYS_PER_MONTH = 30
+# The findings table shows this many rows at first, and adds as many at each "Show more"; the others are in the page,
+# hidden (filtering and sorting cover them all). Laying out the tens of thousands of rows of a large estate at once
+# stalled the browser for minutes.
+FINDINGS_PAGE = 500
+# Up to this many root keys, the key age chart draws one point per key; beyond, keys that fall on the same spot share
+# one point, whose title counts them (they would be drawn over one another anyway).
+KEY_POINTS_MAX = 2000
 
 # Characters XML 1.0 cannot carry at all (not even escaped): C0 controls but tab, newline and carriage return; surrogates;
 # U+FFFE and U+FFFF. Text from the service (key names, messages) could hold them and break every XML reader.
@@ -335,6 +342,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .controls { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin-bottom: 8px; }
 .controls input, .controls select { font: inherit; padding: 4px 6px; border: 1px solid #aab0b6; border-radius: 4px; }
 .controls input { min-width: 260px; }
+#findings-more { font: inherit; margin-top: 8px; padding: 4px 12px; border: 1px solid #aab0b6; border-radius: 4px; background: #fff; cursor: pointer; }
 .waived-yes { color: var(--muted); font-style: italic; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; }
 figure { margin: 0; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px; }
@@ -355,21 +363,35 @@ JS = """
   var selects = { severity: document.getElementById('filter-severity'), rule: document.getElementById('filter-rule'),
                   instance: document.getElementById('filter-instance') };
   var count = document.getElementById('findings-count');
+  var more = document.getElementById('findings-more');
+  var page = Number(table.getAttribute('data-page')) || 500;
+  var limit = page;
   var rows = Array.prototype.slice.call(body.rows);
 
-  function apply() {
+  function rowText(row) {
+    if (row.searchText === undefined) { row.searchText = row.textContent.toLowerCase(); }
+    return row.searchText;
+  }
+
+  // Only the first `limit` matching rows are shown (a page at a time, "Show more" adds one): a report of a large
+  // estate holds tens of thousands of findings, and laying them all out would stall the browser.
+  function apply(keepLimit) {
+    if (keepLimit !== true) { limit = page; }
     var needle = text.value.trim().toLowerCase();
-    var shown = 0;
+    var matched = 0, shown = 0;
     rows.forEach(function (row) {
-      var ok = (!needle || row.textContent.toLowerCase().indexOf(needle) !== -1);
+      var ok = (!needle || rowText(row).indexOf(needle) !== -1);
       Object.keys(selects).forEach(function (name) {
         var value = selects[name].value;
         if (value && row.getAttribute('data-' + name) !== value) { ok = false; }
       });
-      row.hidden = !ok;
-      if (ok) { shown += 1; }
+      if (ok) { matched += 1; }
+      row.hidden = !(ok && matched <= limit);
+      if (!row.hidden) { shown += 1; }
     });
-    count.textContent = shown + ' of ' + rows.length + ' findings shown';
+    count.textContent = shown === matched ? shown + ' of ' + rows.length + ' findings shown'
+      : shown + ' of ' + matched + ' matching findings shown (' + rows.length + ' in all)';
+    more.hidden = shown === matched;
   }
 
   function cellKey(row, index) {
@@ -394,8 +416,11 @@ JS = """
       th.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
       var order = rows.map(function (row, position) { return [cellKey(row, index), position, row]; });
       order.sort(function (a, b) { return (descending ? -compare(a[0], b[0]) : compare(a[0], b[0])) || (a[1] - b[1]); });
-      order.forEach(function (entry) { body.appendChild(entry[2]); });
       rows = order.map(function (entry) { return entry[2]; });
+      var fragment = document.createDocumentFragment();
+      rows.forEach(function (row) { fragment.appendChild(row); });
+      body.appendChild(fragment);
+      apply(true);
     }
     th.addEventListener('click', sort);
     th.addEventListener('keydown', function (event) { if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); sort(); } });
@@ -403,6 +428,7 @@ JS = """
 
   text.addEventListener('input', apply);
   Object.keys(selects).forEach(function (name) { selects[name].addEventListener('change', apply); });
+  more.addEventListener('click', function () { limit += page; apply(true); });
   apply();
 }());
 """
@@ -457,7 +483,7 @@ def _findings_section(results):
         + _options((name, name) for name in SEVERITIES) + '</select></label>'
         '<label>Rule <select id="filter-rule"><option value="">all</option>' + _options((rule, rule) for rule in rules) + '</select></label>'
         '<label>Instance <select id="filter-instance"><option value="">all</option>' + _options(instances) + '</select></label>'
-        f'<span id="findings-count" aria-live="polite">{len(findings)} of {len(findings)} findings shown</span></div>')
+        f'<span id="findings-count" aria-live="polite">{_count_text(min(len(findings), FINDINGS_PAGE), len(findings), len(findings))}</span></div>')
     head = ('<tr><th class="sortable">Instance</th><th class="sortable">Key</th><th class="sortable">Rule</th>'
             '<th class="sortable">Severity</th><th class="sortable">Message</th><th class="sortable">Waived</th></tr>')
     rows = []
@@ -478,14 +504,24 @@ def _findings_section(results):
         if finding.get("observed") is not None or finding.get("expected") is not None:
             detail = f'<div class="id">observed {_e(finding.get("observed"))}; expected {_e(finding.get("expected"))}</div>'
         rows.append(
-            f'<tr data-severity="{_e(severity)}" data-rule="{_e(finding.get("rule"))}" '
+            f'<tr{" hidden" if len(rows) >= FINDINGS_PAGE else ""} data-severity="{_e(severity)}" data-rule="{_e(finding.get("rule"))}" '
             f'data-instance="{_e(result["instance"].get("instance_id"))}" data-waived="{"yes" if finding.get("waived") else "no"}">'
             f'<td>{_e(instance_label(result))}</td><td data-sort="{_e(key_sort)}">{key}</td>'
             f'<td><span title="{_e(finding.get("title"))}">{_e(finding.get("rule"))}</span></td>'
             f'<td data-sort="{SEVERITY_RANK.get(severity, len(SEVERITIES))}">{_severity_badge(severity)}</td>'
             f'<td>{_e(finding.get("message"))}{detail}</td><td data-sort="{1 if finding.get("waived") else 0}">{waived}</td></tr>')
     empty = '' if rows else '<p class="empty">No findings.</p>'
-    return (f'{controls}<table id="findings"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>{empty}')
+    more = (f'<button id="findings-more" type="button"{"" if len(rows) > FINDINGS_PAGE else " hidden"}>'
+            f'Show {FINDINGS_PAGE} more</button>')
+    return (f'{controls}<table id="findings" data-page="{FINDINGS_PAGE}"><thead>{head}</thead><tbody>{"".join(rows)}</tbody>'
+            f'</table>{more}{empty}')
+
+
+def _count_text(shown, matched, total):
+    """The findings counter, as the page's script writes it."""
+    if shown == matched:
+        return f"{shown} of {total} findings shown"
+    return f"{shown} of {matched} matching findings shown ({total} in all)"
 
 
 def _svg(chart_id, width, height, label, body):
@@ -555,7 +591,8 @@ def key_chart(results):
     """Scatter of root keys: x = days since the last rotation (else creation), y = rotation interval in days.
 
     Points right of (below) the diagonal x = y are overdue (red); keys without automatic rotation are drawn on a band
-    under the x axis (grey). One ``circle.point`` per key of ``key_points``.
+    under the x axis (grey). One ``circle.point`` per key of ``key_points``, up to KEY_POINTS_MAX keys; beyond, one per
+    spot (a pixel of the chart and a status), its ``data-keys`` and title counting the keys there.
     """
     points = key_points(results)
     left, top, size, band = 84, 12, 300, 34
@@ -584,17 +621,29 @@ def key_chart(results):
         tick += step
     parts.append(f'<text x="{left + size / 2:.0f}" y="{bottom + band + 34}" text-anchor="middle">days since the last rotation (or creation)</text>'
                  f'<text transform="translate(12 {top + size / 2:.0f}) rotate(-90)" text-anchor="middle">rotation interval (days)</text>')
+    spots = {}  # (x, y, overdue) -> the points drawn there: one each up to KEY_POINTS_MAX keys
     for point in points:
         if point["interval_days"] is None:
-            cx, cy, colour, state = sx(point["days"]), bottom + 22 + (band - 8) / 2, "#6b737b", "no automatic rotation"
+            cx, cy = sx(point["days"]), bottom + 22 + (band - 8) / 2
         else:
             cx, cy = sx(point["days"]), sy(point["interval_days"])
+        spot = (round(cx), round(cy), point["overdue"], point["interval_days"] is None) if len(points) > KEY_POINTS_MAX else len(spots)
+        spots.setdefault(spot, (cx, cy, []))[2].append(point)
+    for cx, cy, group in spots.values():
+        point = group[0]
+        if point["interval_days"] is None:
+            colour, state = "#6b737b", "no automatic rotation"
+        else:
             colour, state = (STATUS_COLOURS["fail"], "overdue") if point["overdue"] else (STATUS_COLOURS["pass"], "within its interval")
-        parts.append(f'<circle class="point" data-overdue="{"yes" if point["overdue"] else "no"}" cx="{_fmt(cx)}" cy="{_fmt(cy)}" r="5" '
-                     f'fill="{colour}" fill-opacity="0.85" stroke="#fff"><title>{_e(point["instance"])} / {_e(point["key"])}: '
-                     f'{_e(point["days"])} days since rotation; '
+        if len(group) == 1:
+            title = (f'{_e(point["instance"])} / {_e(point["key"])}: {_e(point["days"])} days since rotation; '
                      f'{"interval " + _fmt(point["interval_days"]) + " days" if point["interval_days"] is not None else "no interval"}'
-                     f' ({state})</title></circle>')
+                     f' ({state})')
+        else:
+            names = ", ".join(f'{_e(item["instance"])} / {_e(item["key"])}' for item in group[:5])
+            title = f'{len(group)} keys here ({state}): {names}{", ..." if len(group) > 5 else ""}'
+        parts.append(f'<circle class="point" data-overdue="{"yes" if point["overdue"] else "no"}" data-keys="{len(group)}" '
+                     f'cx="{_fmt(cx)}" cy="{_fmt(cy)}" r="5" fill="{colour}" fill-opacity="0.85" stroke="#fff"><title>{title}</title></circle>')
     return _svg("chart-keys", left + size + 20, bottom + band + 44, "Key age against rotation interval", "".join(parts))
 
 

@@ -404,3 +404,55 @@ def test_observed_and_expected_as_dictionaries_read_as_name_value_pairs(results)
         "testsuite/testcase[@name='rotation-interval: Rotation interval at most max_interval_month months']/failure")
     assert failure.text.endswith("[observed: interval_month: 24; expected: interval_month: <= 12]")
     assert "observed interval_month: 24; expected interval_month: &lt;= 12" in hs_crypto_compliance_html([result])
+
+
+def _many_findings(results, count):
+    """The first result with ``count`` findings (copies of its first one, each on a key of its own)."""
+    result = copy.deepcopy(results[0])
+    template = next(finding for finding in result["findings"] if finding.get("key_id"))
+    result["findings"] = [dict(template, key_id=f"00000000-0000-4000-8000-{index:012d}", key_name=f"bulk-{index:05d}")
+                          for index in range(count)]
+    return result
+
+
+def test_a_large_findings_table_shows_one_page_and_the_rest_hidden(results):
+    """Tens of thousands of rows laid out at once stalled the browser: the table shows FINDINGS_PAGE rows, the others
+    are in the page (filter and sort reach them) but hidden, and "Show more" adds a page."""
+    page_size = _compliance_report.FINDINGS_PAGE
+    document = hs_crypto_compliance_html([_many_findings(results, page_size + 3)])
+    rows = re.findall(r"<tr( hidden)? data-severity=", document)
+    assert len(rows) == page_size + 3
+    assert [flag for flag in rows[:page_size] if flag] == [] and all(rows[page_size:])
+    assert re.search(r'<button id="findings-more" type="button">Show 500 more</button>', document)
+    assert f"{page_size} of {page_size + 3} matching findings shown ({page_size + 3} in all)" in document
+    assert f'data-page="{page_size}"' in document
+    script = Page(document).scripts[0]
+    for needle in ("limit += page", "matched <= limit", "apply(true)", "more.hidden"):
+        assert needle in script
+
+
+def test_a_small_findings_table_shows_every_row_and_no_button(results):
+    document = hs_crypto_compliance_html(results)
+    findings = sum(len(result["findings"]) for result in results)
+    assert "<tr hidden" not in document
+    assert '<button id="findings-more" type="button" hidden>' in document
+    assert f"{findings} of {findings} findings shown" in document
+
+
+def test_above_the_limit_keys_on_one_spot_share_a_point(results, monkeypatch):
+    """Up to KEY_POINTS_MAX root keys, a point per key; beyond, one point per spot and status, counting its keys, so
+    the chart of 50,000 keys is not 50,000 circles drawn over one another."""
+    root_keys = [key for result in results for key in result["keys"] if key["type"] == "root"]
+    single = Page(hs_crypto_compliance_html(results)).inside("circle", "chart-keys", "point")
+    assert {attrs["data-keys"] for _tag, attrs, _path in single} == {"1"} and len(single) == len(root_keys)
+    crowd = copy.deepcopy(results)
+    crowd[0]["keys"] = crowd[0]["keys"] + [dict(key, id=f"{key['id'][:-4]}{index:04d}", name=f"{key['name']}-{index}")
+                                           for index in range(40) for key in crowd[0]["keys"] if key["type"] == "root"]
+    monkeypatch.setattr(_compliance_report, "KEY_POINTS_MAX", 10)
+    shared = Page(hs_crypto_compliance_html(crowd)).inside("circle", "chart-keys", "point")
+    total = len([key for result in crowd for key in result["keys"] if key["type"] == "root"])
+    assert len(shared) < len(root_keys) + 1 < total
+    assert sum(int(attrs["data-keys"]) for _tag, attrs, _path in shared) == total
+    document = hs_crypto_compliance_html(crowd)
+    assert re.search(r"<title>41 keys here \(overdue\): payments-hpcs / payments-root, payments-hpcs / payments-root-0, "
+                     r"[^<]*, \.\.\.</title>", document)
