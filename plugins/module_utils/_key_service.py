@@ -100,6 +100,8 @@ class KeyService:
         self._rings_lock = threading.Lock()  # workers of a batch share the service: the rings are listed once
         # Key rings an earlier task of the same run creates: in check mode that task created nothing, so they count as there.
         self.expected_rings = frozenset()
+        self._kmip_roots = None  # root key id -> the KMIP adapters bound to it (check mode: what a deletion would meet)
+        self._kmip_lock = threading.Lock()
 
     def converge(self, spec):
         from ansible_collections.ibm.hs_crypto.plugins.module_utils import _key_lifecycle  # pylint: disable=import-outside-toplevel
@@ -123,6 +125,29 @@ class KeyService:
     def read_back(self, key_id):
         """The key after a change, read with retries of its own (a failed read is not a failed write)."""
         return self.writer.read(lambda: self.finder.fetch(key_id), f"Reading key {key_id} after changing it")
+
+    def kmip_adapters_of(self, key_id):
+        """The KMIP adapters bound to root key ``key_id``, from one listing of the instance's adapters per run.
+
+        Empty where the instance has no KMIP API (HPCS answers 404) or the identity may not list adapters (403): the
+        real run then meets the service's own answer, as before.
+        """
+        from ansible_collections.ibm.hs_crypto.plugins.module_utils._kmip import ADAPTER_PAGE  # pylint: disable=import-outside-toplevel
+        with self._kmip_lock:
+            if self._kmip_roots is None:
+                try:
+                    adapters = self.kms.list_all("kmip_adapters", page_size=ADAPTER_PAGE,
+                                                 context="Listing the KMIP adapters (a root key bound to one cannot be deleted)")
+                except ApiError as exc:
+                    if exc.status not in (403, 404):
+                        raise
+                    adapters = []
+                roots = {}
+                for adapter in adapters:
+                    if isinstance(adapter, dict):
+                        roots.setdefault((adapter.get("profile_data") or {}).get("crk_id"), []).append(adapter)
+                self._kmip_roots = roots
+        return self._kmip_roots.get(key_id, [])
 
     def probe(self, key_id, shows):
         raw = self.network.get(key_id, context=f"Reading key {key_id}")

@@ -99,3 +99,23 @@ def test_check_mode_on_an_approved_dual_auth_key_says_it_depends_on_the_approver
     (check_failed, check, check_writes), (real_failed, real, dummy) = both_modes(run_module, hsc, hsc.args(aliases=["two-person"], state="absent"))
     assert not check_failed and check_writes == [] and "this identity is not the one that approved it" in check["msg"]
     assert not real_failed and real["changed"] is False and "waits for a second approval" in real["msg"]
+
+
+def test_delete_of_a_root_key_bound_to_a_kmip_adapter_fails_in_both_modes(run_module, hsc):
+    """Key Protect refuses to delete a KMIP adapter's root key, even with force. Check mode predicts it from one listing
+    of the adapters (the real run meets the service's answer); a root key no adapter uses is still predicted deleted."""
+    from ansible_collections.ibm.hs_crypto.plugins.modules import hs_crypto_kmip_adapter  # pylint: disable=import-outside-toplevel
+    from ansible_collections.ibm.hs_crypto.tests.unit.plugins.modules.test_hs_crypto_kmip import KP, root_key  # pylint: disable=import-outside-toplevel
+
+    bound = root_key(hsc, "vsan-root")
+    root_key(hsc, "spare-root")
+    failed, made = run_module(hs_crypto_kmip_adapter.main, hsc.args(instance_id=KP, name="vsan-cluster", root_key="vsan-root"))
+    assert not failed, made.get("msg")
+    (check_failed, check, check_writes), (real_failed, real, real_writes) = both_modes(
+        run_module, hsc, hsc.args(instance_id=KP, aliases=["vsan-root"], state="absent", force=True))
+    assert check_failed and real_failed and check_writes == []
+    assert "vsan-cluster" in check["msg"] and made["adapter"]["id"] in check["msg"] and "even with force=true" in check["msg"]
+    assert made["adapter"]["id"] in real["msg"]  # the service's refusal names the adapter too
+    assert hsc.kms("GET", f"keys/{bound['id']}", headers={"Bluemix-Instance": KP}).json()["resources"][0]["state"] == 1
+    failed, spare = run_module(hs_crypto_key.main, hsc.args(instance_id=KP, aliases=["spare-root"], state="absent"), check_mode=True)
+    assert not failed and spare["changed"] and spare["actions"] == ["delete"]
