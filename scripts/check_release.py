@@ -12,7 +12,9 @@ import sys
 
 import yaml
 
-NOT_PLUGINS = ('modules', 'module_utils', 'doc_fragments', 'plugin_utils')
+# Not plugins of their own in a release: an action plugin is the code of the module of the same name (its documentation
+# is in plugins/modules, and the release lists it there, as a module).
+NOT_PLUGINS = ('modules', 'module_utils', 'doc_fragments', 'plugin_utils', 'action')
 
 
 def load(*path: str):
