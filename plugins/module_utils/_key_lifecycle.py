@@ -73,7 +73,7 @@ def absent(service, spec):
     if service.check_mode:
         adapters = service.kmip_adapters_of(key_id) if current.get("extractable") is False else []
         if adapters:
-            # The real run meets the service's refusal (KPDOC kmip.md); the prediction reads the adapters instead.
+            # The real run meets the service's refusal (docs/design-choices.md, KMIP adapters); the prediction reads the adapters.
             names = ", ".join(f"{adapter.get('name')} ({adapter.get('id')})" for adapter in adapters)
             raise HsCryptoError(f"Key {key_id} is the root key of KMIP adapter(s) {names}: the service refuses to delete it, even "
                                 "with force=true; delete the adapter(s) first (ibm.hs_crypto.hs_crypto_kmip_adapter state=absent)")
