@@ -12,7 +12,6 @@ run. Here the registered results are read as they were stored (``HostVars.raw_ge
 no template), rendered once each with the same functions as the filters, and written only when the bytes differ.
 """
 
-import hashlib
 import json
 import os
 import stat
@@ -41,7 +40,7 @@ ARGUMENT_SPEC = {
 
 def render_json(results):
     """Every result, sorted keys, two-space indent, a final newline (what ``to_nice_json(indent=2)`` wrote before)."""
-    return json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(results, indent=2, sort_keys=True) + "\n"
 
 
 def file_mode(value):
@@ -60,11 +59,9 @@ def file_mode(value):
 
 def play_results(task_vars, var):
     """The ``var`` of every host of the play that has one and did not fail, in play order, as stored (not templated)."""
-    hostvars = task_vars.get("hostvars") or {}
-    raw_get = getattr(hostvars, "raw_get", None)
     results = []
     for host in task_vars.get("ansible_play_hosts") or []:
-        variables = raw_get(host) if raw_get is not None else hostvars.get(host)
+        variables = task_vars["hostvars"].raw_get(host)
         result = variables.get(var) if isinstance(variables, Mapping) else None
         if isinstance(result, Mapping) and not result.get("failed") and not result.get("skipped"):
             results.append(result)
@@ -77,8 +74,7 @@ def write_if_changed(path, content, mode, check_mode):
     data = to_bytes(content)
     try:
         with open(path, "rb") as handle:
-            same = hashlib.sha256(handle.read()).digest() == hashlib.sha256(data).digest()
-        same = same and stat.S_IMODE(os.stat(path).st_mode) == mode
+            same = handle.read() == data and stat.S_IMODE(os.fstat(handle.fileno()).st_mode) == mode
     except FileNotFoundError:
         same = False
     if same or check_mode:

@@ -23,6 +23,7 @@ from ansible_collections.ibm.hs_crypto.plugins.module_utils._client import envel
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._errors import ApiError, HsCryptoError
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_spec import decode_base64, parse_rfc3339
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._key_steps import enabled_steps, plan
+from ansible_collections.ibm.hs_crypto.plugins.module_utils._kmip import KmipService, adapter_result
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._keys import (
     KEY_MEDIA_TYPE, KeyFinder, approved_for_deletion, is_deleted, key_result, key_type, managed_view)
 from ansible_collections.ibm.hs_crypto.plugins.module_utils._safe_write import SafeWriter, WriteOutcomeUnknown
@@ -132,21 +133,17 @@ class KeyService:
         Empty where the instance has no KMIP API (HPCS answers 404) or the identity may not list adapters (403): the
         real run then meets the service's own answer, as before.
         """
-        from ansible_collections.ibm.hs_crypto.plugins.module_utils._kmip import ADAPTER_PAGE  # pylint: disable=import-outside-toplevel
         with self._kmip_lock:
             if self._kmip_roots is None:
                 try:
-                    adapters = self.kms.list_all("kmip_adapters", page_size=ADAPTER_PAGE,
-                                                 context="Listing the KMIP adapters (a root key bound to one cannot be deleted)")
+                    adapters = [adapter_result(raw) for raw in KmipService(self.kms).adapters() if isinstance(raw, dict)]
                 except ApiError as exc:
                     if exc.status not in (403, 404):
                         raise
                     adapters = []
-                roots = {}
+                self._kmip_roots = {}
                 for adapter in adapters:
-                    if isinstance(adapter, dict):
-                        roots.setdefault((adapter.get("profile_data") or {}).get("crk_id"), []).append(adapter)
-                self._kmip_roots = roots
+                    self._kmip_roots.setdefault(adapter["root_key_id"], []).append(adapter)
         return self._kmip_roots.get(key_id, [])
 
     def probe(self, key_id, shows):

@@ -266,15 +266,19 @@ class Config:
                     allowed.update(spec['instances'])
             return allowed
 
+    def _spec(self, instance_id: str) -> dict | None:
+        """The stored spec, not a copy: callers hold the lock and only read it."""
+        return self._instances.get((instance_id or '').lower())
+
     def instance(self, instance_id: str) -> dict | None:
         with self._lock:
-            spec = self._instances.get((instance_id or '').lower())
+            spec = self._spec(instance_id)
             return copy.deepcopy(spec) if spec else None
 
     def has_instance(self, instance_id: str) -> bool:
         """Whether the instance is configured (without the copy of its spec that ``instance`` makes)."""
         with self._lock:
-            return (instance_id or '').lower() in self._instances
+            return self._spec(instance_id) is not None
 
     def instance_ids(self) -> list:
         with self._lock:
@@ -282,7 +286,7 @@ class Config:
 
     def instance_account(self, instance_id: str) -> str:
         with self._lock:
-            spec = self._instances.get((instance_id or '').lower()) or {}
+            spec = self._spec(instance_id) or {}
             return spec.get('account_id') or self.account_id
 
     def identity_account(self, iam_id: str) -> str:
@@ -306,7 +310,7 @@ class Config:
 
     def instance_crn(self, instance_id: str) -> str:
         with self._lock:
-            spec = self._instances[instance_id.lower()]
+            spec = self._spec(instance_id)
             account = spec.get('account_id') or self.account_id
             return f'crn:v1:bluemix:public:{spec["service"]}:{spec["region"]}:a/{account}:{instance_id.lower()}::'
 
